@@ -1,0 +1,46 @@
+"""Collectors: each gathers facts of a few kinds from the project, machine or AWS.
+
+`CATALOG` maps each collector to the fact kinds it provides and its code, as
+`module:function` so that only the collectors a run needs are imported. A
+collector function takes a `RunContext` and returns an iterable of `Fact`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from deploykit.context import RunContext
+from engine.facts import Fact
+
+CollectorFunction = Callable[[RunContext], Iterable[Fact]]
+
+
+@dataclass(frozen=True)
+class CollectorSpec:
+    name: str
+    provides: frozenset[str]
+    target: str
+    timeout: float = 10.0
+    description: str = ""
+
+    def load(self) -> CollectorFunction:
+        module_name, _, attribute = self.target.partition(":")
+        function: CollectorFunction = getattr(importlib.import_module(module_name), attribute)
+        return function
+
+
+def _spec(name: str, provides: Iterable[str], target: str, timeout: float = 10.0, description: str = "") -> CollectorSpec:
+    return CollectorSpec(name, frozenset(provides), target, timeout, description)
+
+
+CATALOG: tuple[CollectorSpec, ...] = (
+    _spec("run", ["run.context"], "deploykit.collectors.run:collect", 1.0, "the run's own settings"),
+)
+
+
+def collectors_for(kinds: Iterable[str]) -> list[CollectorSpec]:
+    """Return the collectors that provide at least one of `kinds`."""
+    wanted = set(kinds)
+    return [spec for spec in CATALOG if spec.provides & wanted]

@@ -1,0 +1,1 @@
+"""One module per command; each exposes a `run_*` function returning the exit code."""

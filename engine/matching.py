@@ -1,0 +1,150 @@
+"""Compile a rule's `match` block into a function over indexed facts.
+
+    match:
+      kind: KIND            # primary fact kind: one finding per fact that matches
+      where: COND           # condition over the primary fact
+      join:                 # a fact (or list of facts) that must also exist
+        kind: KIND
+        as: NAME            # the name message templates use: `{NAME.field}`
+        on: {PRIMARY_FIELD: JOINED_FIELD}
+        where: COND
+      absent:               # no fact (or list) of this kind may exist
+        kind: KIND
+        on: {PRIMARY_FIELD: OTHER_FIELD}
+        where: COND
+
+Without `kind`, the rule matches at most once: when every `join` finds a fact
+and every `absent` finds none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.conditions import ConditionError, Predicate, compile_condition
+from engine.facts import MISSING, Fact, FactIndex
+from engine.model import Match, MatchFn
+
+MATCH_KEYS = ("kind", "where", "join", "absent")
+RELATED_KEYS = ("kind", "as", "on", "where")
+
+
+@dataclass(frozen=True)
+class _Related:
+    kind: str
+    alias: str
+    on: tuple[tuple[str, str], ...]
+    where: Predicate | None
+
+    def candidates(self, index: FactIndex, primary: Fact | None) -> list[Fact]:
+        found = []
+        for fact in index.of_kind(self.kind):
+            if primary is not None and not self._linked(primary, fact):
+                continue
+            if self.where is not None and not self.where(fact):
+                continue
+            found.append(fact)
+        return found
+
+    def _linked(self, primary: Fact, other: Fact) -> bool:
+        for primary_field, other_field in self.on:
+            value = primary.get(primary_field)
+            if value is MISSING or value != other.get(other_field):
+                return False
+        return True
+
+
+def compile_match(node: Any) -> tuple[MatchFn, frozenset[str], tuple[str, ...]]:
+    """Return the match function, the fact kinds it reads and the join aliases."""
+    if not isinstance(node, Mapping):
+        raise ConditionError("`match` must be a mapping", node)
+    for key in node:
+        if key not in MATCH_KEYS:
+            raise ConditionError(
+                f"unknown key `{key}` in match; expected {', '.join(MATCH_KEYS)}", node, str(key)
+            )
+
+    kind = node.get("kind")
+    if kind is not None and (not isinstance(kind, str) or not kind):
+        raise ConditionError("`kind` must be a fact kind such as `git.status`", node, "kind")
+    if kind is None and "where" in node:
+        raise ConditionError("`where` needs a `kind` to test", node, "where")
+    where = compile_condition(node["where"]) if "where" in node else None
+
+    joins = tuple(_compile_related(item, "join", i, kind) for i, item in enumerate(_listed(node, "join")))
+    absents = tuple(
+        _compile_related(item, "absent", i, kind) for i, item in enumerate(_listed(node, "absent"))
+    )
+    if kind is None and not joins and not absents:
+        raise ConditionError("`match` needs a `kind`, a `join` or an `absent`", node, "kind")
+
+    kinds = {r.kind for r in joins + absents}
+    if kind:
+        kinds.add(kind)
+
+    def match(index: FactIndex) -> list[Match]:
+        primaries: list[Fact | None]
+        if kind is None:
+            primaries = [None]
+        else:
+            primaries = [fact for fact in index.of_kind(kind) if where is None or where(fact)]
+
+        matches: list[Match] = []
+        for primary in primaries:
+            joined: list[Fact] = []
+            for related in joins:
+                found = related.candidates(index, primary)
+                if not found:
+                    break
+                joined.append(found[0])
+            else:
+                if any(related.candidates(index, primary) for related in absents):
+                    continue
+                matches.append(Match(primary, tuple(joined)))
+        return matches
+
+    aliases = tuple(r.alias for r in joins)
+    return match, frozenset(kinds), aliases
+
+
+def _listed(node: Mapping[str, Any], key: str) -> list[Any]:
+    value = node.get(key)
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _compile_related(node: Any, key: str, position: int, primary_kind: str | None) -> _Related:
+    if not isinstance(node, Mapping):
+        raise ConditionError(f"`{key}` must be a mapping with a `kind`", node, key)
+    for name in node:
+        if name not in RELATED_KEYS:
+            raise ConditionError(
+                f"unknown key `{name}` in {key}; expected {', '.join(RELATED_KEYS)}",
+                node,
+                str(name),
+            )
+    kind = node.get("kind")
+    if not isinstance(kind, str) or not kind:
+        raise ConditionError(f"`{key}` needs a `kind`", node, "kind")
+
+    on_node = node.get("on", {})
+    if not isinstance(on_node, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in on_node.items()
+    ):
+        raise ConditionError(
+            "`on` maps a field of the primary fact to a field of this fact, "
+            "such as `on: {port: port}`",
+            node,
+            "on",
+        )
+    if on_node and primary_kind is None:
+        raise ConditionError("`on` needs a primary `kind` in match", node, "on")
+
+    alias = node.get("as", "joined" if position == 0 else f"joined{position}")
+    if not isinstance(alias, str) or not alias.isidentifier():
+        raise ConditionError("`as` must be a simple name such as `next`", node, "as")
+    where = compile_condition(node["where"]) if "where" in node else None
+    return _Related(kind, alias, tuple(on_node.items()), where)

@@ -1,0 +1,51 @@
+"""Message templates: `{field}` reads the primary fact, `{alias.field}` a joined one."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from engine.facts import MISSING, lookup
+from engine.model import Match
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)\}")
+
+
+def render(template: str, match: Match, aliases: Iterable[str] = ()) -> str:
+    """Fill `{path}` placeholders; unknown paths stay as written."""
+    joined = dict(zip(aliases, match.joined, strict=False))
+
+    def replace(found: re.Match[str]) -> str:
+        path = found.group(1)
+        head, _, rest = path.partition(".")
+        value: Any = MISSING
+        if head in joined and rest:
+            value = joined[head].get(rest)
+        elif match.primary is not None:
+            value = match.primary.get(path)
+        if value is MISSING:
+            return found.group(0)
+        return _text(value)
+
+    return PLACEHOLDER.sub(replace, template)
+
+
+def placeholders(template: str) -> list[str]:
+    return PLACEHOLDER.findall(template)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ", ".join(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+__all__ = ["render", "placeholders", "lookup"]
