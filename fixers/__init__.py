@@ -12,6 +12,7 @@ from engine.fixing import FixerRegistry, FixerSpec
 
 CATALOG: tuple[FixerSpec, ...] = (
     FixerSpec("explain", "manual", "fixers.explain:plan", "show the rule's manual steps"),
+    FixerSpec("set-run-env", "safe", "fixers.set_run_env:plan", "set an environment variable for the next SST run"),
 )
 
 

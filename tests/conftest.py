@@ -48,3 +48,6 @@ def run_cli(
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_cli
+
+
+pytest_plugins = ["tests.aws_server"]
