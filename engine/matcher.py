@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from engine.facts import FactIndex, Source
 from engine.model import Finding, Match, Rule
-from engine.templates import render
+from engine.templates import regex_captures, render
 
 
 def evaluate(rules: Sequence[Rule], index: FactIndex) -> list[Finding]:
@@ -21,7 +21,8 @@ def evaluate(rules: Sequence[Rule], index: FactIndex) -> list[Finding]:
 
 
 def make_finding(rule: Rule, match: Match) -> Finding:
-    message = render(rule.message, match, rule.aliases)
+    captures = regex_captures(rule.match.get("where"), match) if "{capture." in rule.message else None
+    message = render(rule.message, match, rule.aliases, captures)
     return Finding(rule=rule, message=message, evidence=_evidence(match), match=match)
 
 

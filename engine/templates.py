@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.facts import MISSING, lookup
@@ -13,15 +13,22 @@ from engine.model import Match
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)\}")
 
 
-def render(template: str, match: Match, aliases: Iterable[str] = ()) -> str:
-    """Fill `{path}` placeholders; unknown paths stay as written."""
+def render(
+    template: str, match: Match, aliases: Iterable[str] = (), captures: Mapping[str, str] | None = None,
+) -> str:
+    """Fill `{path}` placeholders; unknown paths stay as written.
+
+    `{capture.NAME}` is the named group NAME of a `regex` condition that matched.
+    """
     joined = dict(zip(aliases, match.joined, strict=False))
 
     def replace(found: re.Match[str]) -> str:
         path = found.group(1)
         head, _, rest = path.partition(".")
         value: Any = MISSING
-        if head in joined and rest:
+        if head == "capture" and rest and captures is not None and rest in captures:
+            value = captures[rest]
+        elif head in joined and rest:
             value = joined[head].get(rest)
         elif match.primary is not None:
             value = match.primary.get(path)
@@ -49,3 +56,28 @@ def _text(value: Any) -> str:
 
 
 __all__ = ["render", "placeholders", "lookup"]
+
+
+def regex_captures(where: Any, match: Match) -> dict[str, str]:
+    """Return the named groups of every `regex` leaf in `where` that matches the primary fact."""
+    from engine.patterns import compile_pattern
+
+    captures: dict[str, str] = {}
+    if match.primary is None:
+        return captures
+    stack = [where]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            if node.get("op") == "regex" and isinstance(node.get("value"), str):
+                actual = match.primary.get(str(node.get("field", "")))
+                if isinstance(actual, str):
+                    found = compile_pattern(node["value"]).search(actual)
+                    if found is not None:
+                        for name, value in found.groupdict().items():
+                            if value is not None:
+                                captures.setdefault(name, value)
+            for key in ("all", "any"):
+                if isinstance(node.get(key), list):
+                    stack.extend(node[key])
+    return captures
