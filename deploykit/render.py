@@ -1,0 +1,198 @@
+"""Render a `CheckResult` as text (rich), JSON or SARIF.
+
+Text output respects `NO_COLOR` and prints no colour when the stream is not a
+terminal; `width` fixes the line width (tests use it for stable snapshots).
+Every string from a finding, a fact or a plan goes through
+`engine.redact.redact` before it is printed, in every format.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+from deploykit.checks import CheckResult
+from deploykit.errors import UsageError
+from engine.model import Finding
+from engine.plan import FixPlan
+from engine.redact import redact
+
+FORMATS = ("text", "json", "sarif")
+SECTIONS: tuple[tuple[str, str, str, str], ...] = (
+    # severity, heading, marker, style
+    ("error", "Errors", "✖", "bold red"),
+    ("warning", "Warnings", "▲", "bold yellow"),
+    ("info", "Info", "•", "bold blue"),
+)
+
+
+def render_report(
+    result: CheckResult,
+    output_format: str,
+    stream: IO[str],
+    *,
+    width: int | None = None,
+) -> None:
+    """Write the report of `result` to `stream` in `output_format` (text, json or sarif)."""
+    if output_format == "json":
+        from deploykit.render_data import report_data
+
+        _write_json(report_data(result), stream)
+    elif output_format == "sarif":
+        from deploykit.render_data import sarif_data
+
+        _write_json(sarif_data(result), stream)
+    elif output_format == "text":
+        render_text(result, stream, width=width)
+    else:
+        raise UsageError(
+            f"unknown report format {output_format!r}; use one of {', '.join(FORMATS)}"
+        )
+
+
+def _write_json(data: Any, stream: IO[str]) -> None:
+    json.dump(data, stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
+
+
+def summary_line(result: CheckResult) -> str:
+    """Return the one-line summary, such as
+    "3 errors, 2 warnings; 2 fixed and verified; 4 manual fixes waiting".
+    """
+    parts = [
+        f"{_plural(result.count('error'), 'error')}, {_plural(result.count('warning'), 'warning')}"
+    ]
+    info = result.count("info")
+    if info:
+        parts[0] += f", {info} info"
+    parts.append(f"{result.fixed_verified} fixed and verified")
+    if result.fixed_unverified:
+        parts.append(f"{result.fixed_unverified} fixed but still found")
+    parts.append(f"{_plural(result.manual_waiting, 'manual fix', 'manual fixes')} waiting")
+    if result.safe_available:
+        parts.append(
+            f"{_plural(result.safe_available, 'safe fix', 'safe fixes')} available with --fix"
+        )
+    return "; ".join(parts)
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
+def render_text(result: CheckResult, stream: IO[str], *, width: int | None = None) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(
+        file=stream,
+        width=width,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    header = Text()
+    header.append(f"deploy-kit {result.context.scope}", style="bold")
+    header.append(f"  project {redact(result.context.root.name)}")
+    header.append(f"  stage {redact(result.context.stage or '(default)')}")
+    if result.context.offline:
+        header.append("  offline")
+    console.print(header)
+
+    failed = _failed_fix_errors(result)
+    for severity, heading, marker, style in SECTIONS:
+        findings = [f for f in result.open_findings if f.severity == severity]
+        if not findings:
+            continue
+        console.print()
+        console.print(Text(f"{heading} ({len(findings)})", style=style))
+        for finding in findings:
+            _print_finding(console, finding, marker, style, failed)
+
+    fixed = [f for f in result.findings if f.fixed and f.verified]
+    if fixed:
+        console.print()
+        console.print(Text(f"Fixed ({len(fixed)})", style="bold green"))
+        for finding in fixed:
+            line = Text("  ✔ ", style="green")
+            line.append(finding.rule.id, style="bold")
+            line.append(
+                f"  {redact(finding.plan.description if finding.plan else finding.message)}"
+            )
+            console.print(line)
+            console.print(Text(f"    was: {redact(finding.message)}", style="dim"))
+
+    console.print()
+    console.print(Text(summary_line(result), style="bold"))
+    for hint in _hints(result):
+        console.print(Text(hint, style="dim"))
+
+
+def _print_finding(
+    console: Any, finding: Finding, marker: str, style: str, failed: dict[str, str]
+) -> None:
+    from rich.text import Text
+
+    title = Text(f"  {marker} ", style=style)
+    title.append(finding.rule.id, style="bold")
+    title.append(f"  {redact(finding.rule.title)}")
+    console.print(title)
+    console.print(Text(_indent(redact(finding.message), 4)))
+    for source in finding.evidence:
+        console.print(Text(f"    at {redact(source.describe())}", style="cyan"))
+    if finding.fixed and not finding.verified:
+        console.print(Text("    fix applied, but the check still finds this", style="yellow"))
+    error = failed.get(id_of(finding))
+    if error:
+        console.print(Text(f"    fix not applied: {redact(error)}", style="yellow"))
+    if finding.plan is not None:
+        _print_plan(console, finding.plan)
+
+
+def _print_plan(console: Any, plan: FixPlan) -> None:
+    from rich.text import Text
+
+    label = Text("    fix ", style="bold")
+    label.append(f"({plan.safety})", style="green" if plan.safety == "safe" else "magenta")
+    label.append(f": {redact(plan.description)}")
+    console.print(label)
+    for line in plan.diff().splitlines():
+        style = ""
+        if line.startswith("+") and not line.startswith("+++"):
+            style = "green"
+        elif line.startswith("-") and not line.startswith("---"):
+            style = "red"
+        elif line.startswith("@@"):
+            style = "cyan"
+        console.print(Text(f"      {redact(line)}", style=style), overflow="fold")
+    for step in plan.commands:
+        console.print(Text(f"      $ {redact(step.display())}"), overflow="fold")
+    for name, value in plan.env.items():
+        console.print(Text(f"      set {redact(name)}={redact(value)} for the next SST run"))
+    for number, step_text in enumerate(plan.steps, start=1):
+        console.print(Text(f"      {number}. {redact(step_text)}"))
+
+
+def _hints(result: CheckResult) -> list[str]:
+    hints = []
+    if result.safe_available and not result.fix_requested:
+        hints.append(f"Apply the safe fixes with: deploy-kit {result.context.scope} --fix")
+    if result.manual_waiting:
+        hints.append("Apply one manual fix after review with: deploy-kit fix RULE_ID")
+    if result.journal is not None:
+        hints.append("Undo the applied fixes with: deploy-kit fix --undo")
+    return hints
+
+
+def id_of(finding: Finding) -> str:
+    return f"{finding.rule.id}\0{finding.message}"
+
+
+def _failed_fix_errors(result: CheckResult) -> dict[str, str]:
+    return {id_of(o.finding): o.error or "not applied" for o in result.fixes if not o.applied}
+
+
+def _indent(text: str, spaces: int) -> str:
+    pad = " " * spaces
+    return "\n".join(pad + line for line in text.splitlines() or [""])
