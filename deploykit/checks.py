@@ -108,7 +108,7 @@ def run_checks(
     run = apply_plans(
         context.root,
         [f.plan for f in safe if f.plan is not None],
-        env_store=_env_store(context),
+        env_store=env_store_for(context),
     )
     outcomes = dict(zip((id(f) for f in safe), run.results, strict=True))
 
@@ -181,7 +181,8 @@ def _result(
     )
 
 
-def _env_store(context: RunContext) -> EnvStore:
+def env_store_for(context: RunContext) -> EnvStore:
+    """Return where `env` plans of this run are stored: `.deploy-kit/run-env.json`."""
     from deploykit.runsettings import RUN_ENV_FILE, save_run_env
 
     def write(settings: Mapping[str, str]) -> None:

@@ -12,6 +12,7 @@ failed), 2 usage or input errors.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from deploykit.errors import DeployKitError
+from deploykit.errors import DeployKitError, UsageError
 
 app = typer.Typer(
     name="deploy-kit",
@@ -59,7 +60,7 @@ SelectOption = Annotated[
 IgnoreOption = Annotated[
     list[str] | None, typer.Option("--ignore", help="Skip rules with this id or id prefix (repeatable).")
 ]
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="Report format.")]
+FormatOption = Annotated[str, typer.Option("--format", help="Report format: text, json or sarif.")]
 
 
 @app.callback()
@@ -85,14 +86,14 @@ def doctor(
     offline: OfflineOption = False,
     select: SelectOption = None,
     ignore: IgnoreOption = None,
-    output_format: FormatOption = OutputFormat.text,
+    output_format: FormatOption = "text",
 ) -> None:
     """Diagnose the project, this machine and the AWS account; --fix repairs what is safe."""
     from deploykit.commands.doctor import run_doctor
 
     _exit(lambda: run_doctor(
         path, fix=fix, stage=stage, profile=profile, offline=offline,
-        select=select or [], ignore=ignore or [], output_format=output_format.value,
+        select=select or [], ignore=ignore or [], output_format=_report_format(output_format),
         verbose=_State.verbose,
     ))
 
@@ -220,12 +221,21 @@ def triage(
     log_file: Annotated[str, typer.Argument(help="Log file to diagnose, or - for standard input.")] = "-",
     path: Annotated[Path, typer.Option("--project", "-C", help="Project folder.")] = Path("."),
     fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes.")] = False,
-    output_format: FormatOption = OutputFormat.text,
+    output_format: FormatOption = "text",
 ) -> None:
     """Diagnose a saved SST, CI or dev log."""
     from deploykit.commands.triage import run_triage
 
-    _exit(lambda: run_triage(path, log_file, fix=fix, output_format=output_format.value))
+    _exit(lambda: run_triage(path, log_file, fix=fix, output_format=_report_format(output_format)))
+
+
+def _report_format(value: str) -> str:
+    """Check `--format` inside `_exit`, so a wrong value is one `error:` line and exit 2."""
+    try:
+        return OutputFormat(value).value
+    except ValueError:
+        choices = ", ".join(item.value for item in OutputFormat)
+        raise UsageError(f"unknown --format {value!r}; use one of {choices}") from None
 
 
 def _exit(command: object) -> None:
@@ -238,6 +248,11 @@ def _exit(command: object) -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None
+    except BrokenPipeError:
+        # The reader of stdout (such as `| head`) closed it. Point stdout at
+        # /dev/null so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
     except Exception as error:
         if _State.debug:
             raise

@@ -129,6 +129,17 @@ def render_text(result: CheckResult, stream: IO[str], *, width: int | None = Non
         console.print(Text(hint, style="dim"))
 
 
+def render_finding(finding: Finding, stream: IO[str], *, width: int | None = None) -> None:
+    """Write one finding with its evidence and fix, as the text report shows it."""
+    from rich.console import Console
+
+    console = Console(
+        file=stream, width=width, highlight=False, markup=False, emoji=False, soft_wrap=False
+    )
+    marker, style = next((m, st) for sev, _, m, st in SECTIONS if sev == finding.severity)
+    _print_finding(console, finding, marker, style, {})
+
+
 def _print_finding(
     console: Any, finding: Finding, marker: str, style: str, failed: dict[str, str]
 ) -> None:

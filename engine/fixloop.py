@@ -96,9 +96,12 @@ def apply_plans(
     *,
     env_store: EnvStore | None = None,
     command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
+    confirmed_manual: bool = False,
 ) -> FixRun:
     """Apply every safe plan in `plans`. Manual plans are skipped, never applied.
 
+    `confirmed_manual` applies manual plans too: only `deploy-kit fix` sets it,
+    after the user confirmed that one finding in an interactive terminal.
     A plan whose checks fail is not applied at all, and the others still are.
     Commands run after the plan's file edits, from the project root, with a
     timeout. Files that a command changes are not in the journal.
@@ -107,7 +110,7 @@ def apply_plans(
     run = FixRun()
     journal = _Journal(root)
     for plan in plans:
-        if plan.safety != "safe":
+        if plan.safety != "safe" and not confirmed_manual:
             run.results.append(
                 AppliedPlan(plan, False, "manual fixes are applied only by `deploy-kit fix`")
             )
@@ -348,8 +351,8 @@ def undo_last(root: Path, *, force: bool = False) -> UndoResult:
         expected = record.get("after_sha256")
         if not force and "after_sha256" in record and _digest(_read_or_none(path)) != expected:
             raise UndoError(
-                f"{relative} changed after the fix in journal {entry.name}; "
-                "undo it by hand or rerun with --force to restore the old content anyway"
+                f"{relative} changed after the fix recorded in journal {entry.name}, "
+                "so undo would discard those changes; revert them first, then undo again"
             )
         planned.append((record, path))
 
@@ -382,4 +385,3 @@ def _read_journal(entry: Path) -> list[dict[str, Any]]:
     ):
         raise UndoError(f"journal {entry.name} has no valid `files` list; delete it to skip it")
     return files
-
