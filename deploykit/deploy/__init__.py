@@ -1,0 +1,1 @@
+"""`deploy STAGE`: pre-deploy checks, deploy, health checks, cache invalidation, summary."""
