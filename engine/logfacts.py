@@ -1,19 +1,43 @@
 """Turn log text into `log.line` facts, the shape the log collector produces.
 
-Each fact has `text` (the line without ANSI colour codes or a leading CI
-timestamp), `raw` is not kept, `line` (1-based) and `file`.
+Each `log.line` fact has `text` (the line without ANSI colour codes, a
+trailing carriage return or a leading CI timestamp), `line` (1-based),
+`file`, and `previous` (the text of the nearest non-blank line before it,
+which names the resource that failed in SST's output).
+
+`facts_from_text` turns every line of a short text into a fact (rule test
+cases use it). `LogScanner` reads a log of any size in blocks and keeps only
+the lines that at least one rule pattern matches, so memory stays constant.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
 
 from engine.facts import Fact, Source
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 # GitHub Actions and similar CI prefixes: 2024-01-02T03:04:05.1234567Z
 CI_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?\s")
+
+# The same clean-up over a whole block of bytes. The OSC form stops at a
+# newline so that a stray escape byte cannot join two lines.
+_ANSI_BYTES = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?")
+_CI_TIMESTAMP_BYTES = re.compile(
+    rb"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?[ \t]", re.MULTILINE
+)
+_TIMESTAMP_PROBE = re.compile(rb"(?:^|\n)\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
+
+BLOCK_SIZE = 1 << 20
+# A line longer than this is cut: minified bundles and base64 blobs in logs
+# are never what a rule is looking for, and they would defeat the block size.
+MAX_LINE_BYTES = 64 << 10
+# Lines kept per pattern: a pattern that matches every line of a 50 MB log
+# must not turn the log into a million facts.
+DEFAULT_MAX_LINES_PER_PATTERN = 50
 
 
 def clean_line(line: str) -> str:
@@ -22,6 +46,239 @@ def clean_line(line: str) -> str:
 
 
 def facts_from_text(text: str, file: str = "<log>") -> Iterator[Fact]:
+    previous = ""
     for number, line in enumerate(text.splitlines(), start=1):
         cleaned = clean_line(line)
-        yield Fact("log.line", {"text": cleaned, "line": number, "file": file}, Source(file=file, line=number))
+        yield line_fact(cleaned, number, file, previous)
+        if cleaned.strip():
+            previous = cleaned
+
+
+def line_fact(text: str, number: int, file: str, previous: str = "") -> Fact:
+    return Fact(
+        "log.line",
+        {"text": text, "line": number, "file": file, "previous": previous},
+        Source(file=file, line=number),
+    )
+
+
+@dataclass
+class LogStats:
+    """What a scan saw: size, line count, decoding and the patterns that hit."""
+
+    bytes_read: int = 0
+    lines: int = 0
+    replaced_bytes: bool = False
+    truncated_patterns: list[str] = field(default_factory=list)
+    matched_patterns: set[int] = field(default_factory=set)
+
+
+class LogScanner:
+    """Find the lines of a log that any of `patterns` (RE2 syntax) matches.
+
+    One RE2 set of every pattern scans each block; only a block the set
+    matches is searched pattern by pattern, and only the lines found there
+    are decoded and checked against the single-line pattern. `(?m)` is added
+    so that `^` and `$` mean the start and end of a line inside a block.
+    """
+
+    def __init__(
+        self, patterns: Sequence[str], *, block_size: int = BLOCK_SIZE,
+        max_lines_per_pattern: int = DEFAULT_MAX_LINES_PER_PATTERN,
+    ) -> None:
+        import re2
+
+        from engine.patterns import compile_pattern
+
+        self.patterns = tuple(dict.fromkeys(patterns))
+        self.block_size = block_size
+        self.max_lines_per_pattern = max_lines_per_pattern
+        self._line_patterns = [compile_pattern(p) for p in self.patterns]
+        self._block_patterns = [compile_pattern(f"(?m){p}") for p in self.patterns]
+        self._set: Any = None
+        if self.patterns:
+            options = re2.Options()
+            options.max_mem = 64 << 20
+            self._set = re2.Set.SearchSet(options)
+            for pattern in self.patterns:
+                self._set.Add(f"(?m){pattern}")
+            self._set.Compile()
+
+    def scan(self, stream: BinaryIO, file: str, stats: LogStats | None = None) -> Iterator[Fact]:
+        """Yield a `log.line` fact for each matching line of `stream`, in line order."""
+        stats = stats if stats is not None else LogStats()
+        kept = [0] * len(self.patterns)
+        truncated: set[int] = set()
+        first_line = 1
+        for block in read_blocks(stream, self.block_size):
+            stats.bytes_read += len(block)
+            block = clean_block(block)
+            newlines = block.count(b"\n")
+            if self._set is not None:
+                hits = self._set.Match(block)
+                if hits:
+                    yield from self._lines_in_block(
+                        block, first_line, file, hits, kept, truncated, stats
+                    )
+            first_line += newlines
+            if not block.endswith(b"\n"):
+                first_line += 1
+        stats.lines = first_line - 1
+        stats.truncated_patterns = [self.patterns[i] for i in sorted(truncated)]
+
+    def _lines_in_block(
+        self, block: bytes, first_line: int, file: str, hits: Iterable[int], kept: list[int],
+        truncated: set[int], stats: LogStats,
+    ) -> Iterator[Fact]:
+        # Offsets of line starts that matched, with the patterns that hit them.
+        found: dict[int, int] = {}
+        for index in hits:
+            if index in truncated:
+                continue
+            for match in self._block_patterns[index].finditer(block):
+                start = block.rfind(b"\n", 0, match.start()) + 1
+                if start in found:
+                    continue
+                if kept[index] >= self.max_lines_per_pattern:
+                    truncated.add(index)
+                    break
+                end = block.find(b"\n", start)
+                text = _decode(block[start : end if end >= 0 else len(block)], stats)
+                if self._line_patterns[index].search(text) is None:
+                    continue
+                found[start] = index
+                stats.matched_patterns.add(index)
+                kept[index] += 1
+
+        for start in sorted(found):
+            end = block.find(b"\n", start)
+            text = _decode(block[start : end if end >= 0 else len(block)], stats)
+            number = first_line + block.count(b"\n", 0, start)
+            yield line_fact(text, number, file, _previous_line(block, start, stats))
+
+
+def read_blocks(stream: BinaryIO, block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
+    """Yield blocks of about `block_size` bytes, each cut just after a newline.
+
+    A line longer than `MAX_LINE_BYTES` is cut there, so a block never grows
+    past `block_size + MAX_LINE_BYTES`.
+    """
+    carry = b""
+    while True:
+        chunk = stream.read(block_size)
+        if not chunk:
+            if carry:
+                yield carry
+            return
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            if len(data) > MAX_LINE_BYTES:
+                yield data + b"\n"
+                carry = b""
+            else:
+                carry = data
+            continue
+        yield data[: cut + 1]
+        carry = data[cut + 1 :]
+        if len(carry) > MAX_LINE_BYTES:
+            yield carry + b"\n"
+            carry = b""
+
+
+def clean_block(block: bytes) -> bytes:
+    """Remove ANSI codes, carriage returns and CI timestamps, keeping every newline."""
+    if b"\x1b" in block:
+        block = _ANSI_BYTES.sub(b"", block)
+    if b"\r" in block:
+        block = block.replace(b"\r\n", b"\n").replace(b"\r", b"")
+    # CI runners stamp every line, so the first 4 KiB tell whether a block has them.
+    if _TIMESTAMP_PROBE.search(block, 0, 4096):
+        block = _CI_TIMESTAMP_BYTES.sub(b"", block)
+    return block
+
+
+def _previous_line(block: bytes, start: int, stats: LogStats) -> str:
+    end = start - 1
+    while end > 0:
+        begin = block.rfind(b"\n", 0, end) + 1
+        text = block[begin:end]
+        if text.strip():
+            return _decode(text, stats)
+        end = begin - 1
+    return ""
+
+
+def _decode(raw: bytes, stats: LogStats) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        stats.replaced_bytes = True
+        return raw.decode("utf-8", errors="replace")
+
+
+def text_patterns(rules: Iterable[Any]) -> tuple[list[str], list[str]]:
+    """Return the RE2 patterns that select the `log.line` facts `rules` read.
+
+    `regex` on `text` is used as written; `contains` and `==` become escaped
+    patterns. The second list names the rules whose `log.line` condition has
+    no such test in some branch: a scan cannot know which lines they need.
+    """
+    patterns: list[str] = []
+    unscannable: list[str] = []
+    for rule in rules:
+        for part in _log_line_parts(rule.match):
+            where = part.get("where")
+            found = _condition_patterns(where) if where is not None else None
+            if found is None:
+                unscannable.append(rule.id)
+                continue
+            patterns.extend(found)
+    return list(dict.fromkeys(patterns)), list(dict.fromkeys(unscannable))
+
+
+def _log_line_parts(match: Any) -> Iterator[Any]:
+    if not isinstance(match, dict):
+        return
+    if match.get("kind") == "log.line":
+        yield match
+    for key in ("join", "absent"):
+        related = match.get(key)
+        items = related if isinstance(related, list) else [related] if related else []
+        for item in items:
+            # An `absent` line must be scanned too, or it would always look absent.
+            if isinstance(item, dict) and item.get("kind") == "log.line":
+                yield item
+
+
+def _condition_patterns(node: Any) -> list[str] | None:
+    """Return patterns of which one must match `text` for `node` to hold, or None if unknown."""
+    if not isinstance(node, dict):
+        return None
+    if "all" in node:
+        # Any one branch that narrows the lines is enough.
+        for item in node["all"]:
+            found = _condition_patterns(item)
+            if found is not None:
+                return found
+        return None
+    if "any" in node:
+        patterns: list[str] = []
+        for item in node["any"]:
+            found = _condition_patterns(item)
+            if found is None:
+                return None
+            patterns.extend(found)
+        return patterns
+    if node.get("field") != "text":
+        return None
+    value = node.get("value")
+    if not isinstance(value, str):
+        return None
+    if node.get("op") == "regex":
+        return [value]
+    if node.get("op") == "contains":
+        return [re.escape(value)]
+    if node.get("op") == "==":
+        return [f"^{re.escape(value)}$"]
+    return None

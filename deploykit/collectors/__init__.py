@@ -37,6 +37,7 @@ def _spec(name: str, provides: Iterable[str], target: str, timeout: float = 10.0
 
 CATALOG: tuple[CollectorSpec, ...] = (
     _spec("run", ["run.context"], "deploykit.collectors.run:collect", 1.0, "the run's own settings"),
+    _spec("logs", ["log.line", "log.source", "deploy.failure"], "deploykit.collectors.logs:collect", 300.0, "the log"),
 )
 
 

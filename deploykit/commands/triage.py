@@ -1,0 +1,67 @@
+"""`deploy-kit triage [FILE | -]`: diagnose a saved SST, dev, build or CI log."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from deploykit.context import RunContext
+from deploykit.errors import InputError, UsageError
+from deploykit.project import resolve_root
+from deploykit.render import FORMATS, render_report
+from deploykit.triage import BINARY_PROBE_BYTES, log_summary, triage_log
+
+STDIN_NAME = "<stdin>"
+
+
+def run_triage(path: Path, log_file: str, *, fix: bool, output_format: str) -> int:
+    """Triage `log_file` (or standard input for `-`) for the project at `path`.
+
+    Return 0 when no error-severity finding remains, 1 otherwise.
+    """
+    if output_format not in FORMATS:
+        raise UsageError(
+            f"unknown report format {output_format!r}; use one of {', '.join(FORMATS)}"
+        )
+    root = resolve_root(path)
+    context = RunContext(root=root, scope="triage")
+
+    if log_file == "-":
+        with tempfile.TemporaryDirectory(prefix="deploy-kit-triage-") as folder:
+            spooled = Path(folder) / "stdin.log"
+            _spool(sys.stdin.buffer, spooled)
+            result = triage_log(context, spooled, failure=None, fix=fix, display=STDIN_NAME)
+    else:
+        result = triage_log(context, Path(log_file), failure=None, fix=fix)
+
+    render_report(result, output_format, sys.stdout)
+    if output_format == "text":
+        for line in log_summary(result):
+            print(line, file=sys.stderr)
+        if not result.findings:
+            print(f"no known failure found in {_names(result) or log_file}", file=sys.stderr)
+    return result.exit_code
+
+
+def _spool(stream: BinaryIO, target: Path) -> None:
+    """Copy standard input to `target` in blocks, rejecting binary input early."""
+    head = stream.read(BINARY_PROBE_BYTES)
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise InputError(
+            f"standard input is binary (NUL byte at offset {nul}), not a text log; "
+            "pipe the log SST or CI printed"
+        )
+    with target.open("wb") as output:
+        output.write(head)
+        shutil.copyfileobj(stream, output, 1 << 20)
+
+
+def _names(result: object) -> str:
+    facts = getattr(result, "facts", None)
+    if facts is None:
+        return ""
+    return ", ".join(str(fact.get("file")) for fact in facts.of_kind("log.source"))
