@@ -12,9 +12,10 @@ from pathlib import Path
 
 from deploykit.collectors import CollectorSpec, collectors_for
 from deploykit.context import RunContext
+from deploykit.errors import InputError
 from engine.facts import Fact, FactIndex, Source
 from engine.fixing import FixContext, FixerRegistry, plan_fix
-from engine.loader import load_rule_files
+from engine.loader import RuleLoadError
 from engine.matcher import evaluate, needed_kinds
 from engine.model import Finding, Rule
 
@@ -32,13 +33,29 @@ class Diagnosis:
 
 
 def load_rules(root: Path | None = None, registry: FixerRegistry | None = None) -> list[Rule]:
-    """Load the built-in rules and, with `root`, the project's own rule packs."""
-    from rules import builtin_rule_files
+    """Load the built-in rules and, with `root`, the project's own rule packs.
+
+    Project rules replace built-in rules of the same id and `disable:` lists
+    turn rules off (see `deploykit.rulepacks`). An invalid rule file raises
+    `InvalidRulesError`, which names the file, line and key.
+    """
+    from deploykit.rulepacks import load_all_rules
 
     registry = registry or default_registry()
-    paths = [(path, f"rules/{path.name}") for path in builtin_rule_files()]
-    rules, disabled = load_rule_files(paths, fixer_lookup=registry.max_safety)
-    return [rule for rule in rules if rule.id not in disabled]
+    try:
+        return load_all_rules(root, registry)
+    except RuleLoadError as error:
+        raise InvalidRulesError(error) from None
+
+
+class InvalidRulesError(InputError):
+    """A rule file that does not load; the message is `file:line: key `KEY`: problem`."""
+
+    def __init__(self, error: RuleLoadError) -> None:
+        super().__init__(str(error))
+        self.file = error.file
+        self.line = error.line
+        self.key = error.key
 
 
 def default_registry() -> FixerRegistry:

@@ -13,6 +13,26 @@ from engine.fixing import FixerRegistry, FixerSpec
 CATALOG: tuple[FixerSpec, ...] = (
     FixerSpec("explain", "manual", "fixers.explain:plan", "show the rule's manual steps"),
     FixerSpec("set-run-env", "safe", "fixers.set_run_env:plan", "set an environment variable for the next SST run"),
+    FixerSpec(
+        "json-set-key", "safe", "fixers.json_key:plan_set",
+        "set a key in a JSON file, keeping its formatting",
+    ),
+    FixerSpec(
+        "json-delete-key", "safe", "fixers.json_key:plan_delete",
+        "delete a key from a JSON file, keeping its formatting",
+    ),
+    FixerSpec(
+        "replace-text", "safe", "fixers.replace_text:plan",
+        "replace text matched by an RE2 pattern in a project file",
+    ),
+    FixerSpec(
+        "delete-build-path", "safe", "fixers.delete_build_path:plan",
+        "move a regenerable build path (.sst, .next, ...) aside",
+    ),
+    FixerSpec(
+        "run-command", "manual", "fixers.run_command:plan",
+        "show a command for the user to run",
+    ),
 )
 
 
