@@ -38,6 +38,10 @@ def _spec(name: str, provides: Iterable[str], target: str, timeout: float = 10.0
 CATALOG: tuple[CollectorSpec, ...] = (
     _spec("run", ["run.context"], "deploykit.collectors.run:collect", 1.0, "the run's own settings"),
     _spec("logs", ["log.line", "log.source", "deploy.failure"], "deploykit.collectors.logs:collect", 300.0, "the log"),
+    _spec("sst_config", ["sst.config", "sst.syntax_error", "sst.app_key", "sst.provider", "sst.component", "sst.env_var", "sst.output_misuse", "sst.dynamo", "sst.domain", "sst.stage_branch"], "deploykit.collectors.sst_config:collect", 10.0, "sst.config.ts"),
+    _spec("next_config", ["next.config", "next.syntax_error", "next.experimental"], "deploykit.collectors.next_config:collect", 10.0, "next.config"),
+    _spec("aws_identity", ["aws.profile", "aws.region", "aws.credentials", "aws.sso", "aws.identity", "aws.identity_error", "aws.skipped"], "deploykit.collectors.aws_identity:collect", 20.0, "AWS credentials and identity"),
+    _spec("aws_account", ["aws.bootstrap", "aws.state_bucket", "sst.state_lock", "aws.skipped"], "deploykit.collectors.aws_account:collect", 30.0, "SST bootstrap state in the AWS account"),
 )
 
 
