@@ -37,6 +37,11 @@ def _spec(name: str, provides: Iterable[str], target: str, timeout: float = 10.0
 
 CATALOG: tuple[CollectorSpec, ...] = (
     _spec("run", ["run.context"], "deploykit.collectors.run:collect", 1.0, "the run's own settings"),
+    _spec("git", ["git.repo"], "deploykit.collectors.git:collect", 10.0, "the git repository"),
+    _spec("package", ["package.manifest", "package.script", "package.manager", "package.json_error"], "deploykit.collectors.package:collect", 5.0, "package.json files and lockfiles"),
+    _spec("versions", ["node.version", "sst.version", "next.package"], "deploykit.collectors.versions:collect", 10.0, "Node.js, SST and Next.js versions"),
+    _spec("envfiles", ["env.file_var", "env.process_var"], "deploykit.collectors.envfiles:collect", 5.0, ".env files and AWS environment variables"),
+    _spec("deploy_config", ["deploy.config", "deploy.stage_config", "deploy.config_problem"], "deploykit.collectors.deploy_config:collect", 5.0, ".deploy-config.json"),
     _spec("logs", ["log.line", "log.source", "deploy.failure"], "deploykit.collectors.logs:collect", 300.0, "the log"),
     _spec("sst_config", ["sst.config", "sst.syntax_error", "sst.app_key", "sst.provider", "sst.component", "sst.env_var", "sst.output_misuse", "sst.dynamo", "sst.domain", "sst.stage_branch"], "deploykit.collectors.sst_config:collect", 10.0, "sst.config.ts"),
     _spec("next_config", ["next.config", "next.syntax_error", "next.experimental"], "deploykit.collectors.next_config:collect", 10.0, "next.config"),
