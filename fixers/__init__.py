@@ -33,6 +33,14 @@ CATALOG: tuple[FixerSpec, ...] = (
         "run-command", "manual", "fixers.run_command:plan",
         "show a command for the user to run",
     ),
+    FixerSpec(
+        "aws-login", "manual", "fixers.aws_login:plan",
+        "sign in to AWS again (aws sso login, or aws configure for access keys)",
+    ),
+    FixerSpec(
+        "sst-unlock", "safe", "fixers.sst_unlock:plan",
+        "release SST's state lock of a stage with sst unlock --stage, when proven stale",
+    ),
 )
 
 
