@@ -171,6 +171,40 @@ def rules_test(
     _exit(lambda: run_rules_test(project, path))
 
 
+@rules_app.command("new")
+def rules_new(
+    rule_id: Annotated[str, typer.Argument(help="Id of the new rule, such as `acme/debug-flag-on`.")],
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Fact kind to match; a fact collected now is the example.")
+    ] = None,
+    log_line: Annotated[
+        str | None, typer.Option("--log-line", help="Log line to match, copied from a failed run.")
+    ] = None,
+    project: Annotated[Path, typer.Option("--project", "-C", help="Project folder.")] = Path("."),
+    offline: OfflineOption = False,
+) -> None:
+    """Write .deploy-kit/rules/ID.yaml: a rule with its test cases, never overwriting."""
+    from deploykit.commands.rules import run_rules_new
+
+    _exit(lambda: run_rules_new(project, rule_id, kind=kind, log_line=log_line, offline=offline))
+
+
+@rules_app.command("schema")
+def rules_schema() -> None:
+    """Print the JSON Schema of rule files (for editors and CI)."""
+    from deploykit.commands.rules import run_rules_schema
+
+    _exit(run_rules_schema)
+
+
+@rules_app.command("fixers")
+def rules_fixers() -> None:
+    """List the fixers: name, maximum safety, summary and parameters."""
+    from deploykit.commands.rules import run_rules_fixers
+
+    _exit(run_rules_fixers)
+
+
 @app.command()
 def deploy(
     stage: Annotated[str, typer.Argument(help="SST stage to deploy, such as `staging`.")],
