@@ -41,6 +41,26 @@ CATALOG: tuple[FixerSpec, ...] = (
         "sst-unlock", "safe", "fixers.sst_unlock:plan",
         "release SST's state lock of a stage with sst unlock --stage, when proven stale",
     ),
+    FixerSpec(
+        "rename-app-key", "safe", "fixers.rename_app_key:plan",
+        "rename a misspelled key of app() in sst.config.ts, such as provider to providers",
+    ),
+    FixerSpec(
+        "drop-dynamo-fields", "safe", "fixers.drop_dynamo_fields:plan",
+        "remove Dynamo `fields` entries that no index uses",
+    ),
+    FixerSpec(
+        "remove-next-experimental", "manual", "fixers.remove_next_experimental:plan",
+        "remove one `experimental` key from next.config",
+    ),
+    FixerSpec(
+        "interpolate-output", "manual", "fixers.interpolate_output:plan",
+        "wrap a template literal that reads an Output in $interpolate",
+    ),
+    FixerSpec(
+        "reserved-env-var", "manual", "fixers.reserved_env_var:plan",
+        "remove a Lambda reserved key from a component's environment",
+    ),
 )
 
 

@@ -9,7 +9,7 @@ Every fact's source is the config file (relative to the project root) and line.
   the file; the other facts are still read from the parts that did parse.
 - `sst.app_key` {key, line, known}: each key of the object app() returns;
   `known` is false for keys SST ignores, such as `provider`.
-- `sst.provider` {name, stage, profile, region, profile_expression,
+- `sst.provider` {name, stage, stage_label, profile, region, profile_expression,
   region_expression, region_known, dynamic, line}: each entry of `providers`.
   For `aws`, one fact per stage named in a comparison inside its profile or
   region (`input.stage === "production" ? ...`), plus one with `stage: null`
@@ -153,7 +153,8 @@ def _provider_facts(config: SstConfig, at: Locate) -> Iterator[Fact]:
     for entry in config.providers:
         if entry.name != "aws":
             yield Fact("sst.provider", {
-                "name": entry.name, "stage": None, "profile": None, "region": None,
+                "name": entry.name, "stage": None, "stage_label": "every stage",
+                "profile": None, "region": None,
                 "profile_expression": None, "region_expression": None, "region_known": None,
                 "dynamic": False, "line": entry.line,
             }, at(entry.line))
@@ -176,6 +177,7 @@ def _provider_facts(config: SstConfig, at: Locate) -> Iterator[Fact]:
             yield Fact("sst.provider", {
                 "name": "aws",
                 "stage": stage,
+                "stage_label": _stage_label(stage, branching),
                 "profile": settings.profile,
                 "region": settings.region,
                 "profile_expression": profile_expression,
@@ -193,3 +195,10 @@ def _unevaluated(node: Node | None, value: str | None) -> str | None:
     if node is None or value is not None:
         return None
     return tsparse.text(node)
+
+
+def _stage_label(stage: str | None, branching: bool) -> str:
+    """Words for the stages a provider fact covers, for messages."""
+    if stage is not None:
+        return f"stage {stage}"
+    return "every other stage" if branching else "every stage"
