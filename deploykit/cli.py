@@ -215,13 +215,16 @@ def deploy(
     fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes when a stage fails.")] = False,
     retry: Annotated[int, typer.Option("--retry", help="Retry a failed deploy N times after safe fixes.")] = 0,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the CloudFront invalidation to finish.")] = False,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="URL that health check paths are joined to.")
+    ] = None,
 ) -> None:
     """Check, deploy with SST, health-check and invalidate the cache for STAGE."""
     from deploykit.commands.deploy import run_deploy
 
     _exit(lambda: run_deploy(
         path, stage, profile=profile, dry_run=dry_run, yes=yes, fix=fix, retry=retry, wait=wait,
-        verbose=_State.verbose,
+        verbose=_State.verbose, base_url=base_url,
     ))
 
 
@@ -243,11 +246,15 @@ def dev(
 def health(
     stage: Annotated[str, typer.Argument(help="SST stage whose health checks to run.")],
     path: Annotated[Path, typer.Option("--project", "-C", help="Project folder.")] = Path("."),
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="URL that health check paths are joined to, instead of the stage domain."),
+    ] = None,
 ) -> None:
     """Run the health checks from .deploy-config.json against STAGE."""
     from deploykit.commands.health import run_health
 
-    _exit(lambda: run_health(path, stage))
+    _exit(lambda: run_health(path, stage, base_url=base_url))
 
 
 @app.command()

@@ -22,6 +22,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,7 @@ OUTPUTS_FILE = Path(".sst") / "outputs.json"
 SST_LOG_FILE = Path(".sst") / "log" / "sst.log"
 WINDOW_LINES = 12
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+KILL_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class ProcessResult:
     duration: float
     interrupted: bool = False
     tail: tuple[str, ...] = field(default_factory=tuple)
+    timed_out: bool = False
 
     @property
     def ok(self) -> bool:
@@ -113,11 +116,13 @@ def new_log_path(root: Path, name: str, now: datetime | None = None) -> Path:
 
 def run_streamed(
     argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], log_path: Path, sink: LineSink,
-    tail_lines: int = 40,
+    tail_lines: int = 40, timeout: float | None = None,
 ) -> ProcessResult:
     """Run `argv` in its own process group, sending each output line to the log and `sink`.
 
     Standard error is merged into standard output so the log keeps SST's order.
+    After `timeout` seconds the group gets SIGTERM, then SIGKILL
+    `KILL_GRACE_SECONDS` later.
     """
     started = time.monotonic()
     tail: deque[str] = deque(maxlen=tail_lines)
@@ -140,20 +145,36 @@ def run_streamed(
         nonlocal interrupted
         interrupted = True
         log.info("forwarding %s to process group %d", signal.Signals(number).name, process.pid)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, number)
+        _signal_group(process.pid, number)
 
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        log.warning(
+            "%s timed out after %g s; stopping process group %d", argv[0], timeout, process.pid,
+        )
+        _signal_group(process.pid, signal.SIGTERM)
+        if not _wait_quietly(process, KILL_GRACE_SECONDS):
+            _signal_group(process.pid, signal.SIGKILL)
+
+    timer = threading.Timer(timeout, stop) if timeout else None
     previous = _install_handlers(forward)
     try:
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
         with log_path.open("w", encoding="utf-8") as log_file:
             _pump(process.stdout, log_file, sink, tail)
             exit_code = process.wait()
     finally:
+        if timer is not None:
+            timer.cancel()
         _restore_handlers(previous)
 
     result = ProcessResult(
         exit_code=exit_code, log_path=log_path, duration=time.monotonic() - started,
-        interrupted=interrupted, tail=tuple(tail),
+        interrupted=interrupted, tail=tuple(tail), timed_out=timed_out.is_set(),
     )
     log.info("%s exited with %d after %.1f s", argv[0], exit_code, result.duration)
     sink.close(result)
@@ -178,10 +199,21 @@ def _pump(stream: IO[bytes] | None, log_file: IO[str], sink: LineSink, tail: deq
         sink.write(line)
 
 
+def _signal_group(group: int, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, number)
+
+
+def _wait_quietly(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
 def _install_handlers(handler: Any) -> dict[int, Any]:
     """Install `handler` for the forwarded signals; only the main thread may do so."""
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         return {}
     return {number: signal.signal(number, handler) for number in FORWARDED_SIGNALS}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -81,6 +81,20 @@ def base_url_for(domain: str | None) -> str | None:
     if "://" in domain:
         return domain.rstrip("/")
     return f"https://{domain.strip('/')}"
+
+
+def stage_base_url(
+    override: str | None, domain: str | None, outputs: Mapping[str, Any],
+) -> str | None:
+    """Return the base URL for paths: `override`, the stage domain, else the first URL output."""
+    if override:
+        return override.rstrip("/")
+    if domain:
+        return base_url_for(domain)
+    from deploykit.sst import output_urls
+
+    urls = output_urls(outputs)
+    return urls[0].rstrip("/") if urls else None
 
 
 def resolve_check_url(url: str, base_url: str | None) -> str:
