@@ -61,6 +61,10 @@ CATALOG: tuple[FixerSpec, ...] = (
         "reserved-env-var", "manual", "fixers.reserved_env_var:plan",
         "remove a Lambda reserved key from a component's environment",
     ),
+    FixerSpec(
+        "split-dev-script", "safe", "fixers.split_dev_script:plan",
+        "make a recursive `sst dev` dev script run the framework and keep it as sst:dev",
+    ),
 )
 
 
