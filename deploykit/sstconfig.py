@@ -22,13 +22,12 @@ from deploykit import tsparse
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
-# Keys SST v3/v4 reads from the object app() returns: the `App` input type in
-# SST's platform/src/config.ts (`$config`), documented at sst.dev/docs/reference/config.
+# Keys SST v3/v4 reads from the object app() returns (the `App` type of `$config`).
+# NOTE: this list was not checked against each SST release; a new key gives a false finding.
 KNOWN_APP_KEYS = ("name", "removal", "protect", "home", "providers", "version", "watch")
 
-# Components whose site or router is served by CloudFront, which only accepts
-# ACM certificates from us-east-1 (CloudFront developer guide, "Requirements
-# for using SSL/TLS certificates with CloudFront").
+# Components served by CloudFront. CloudFront only accepts ACM certificates from
+# us-east-1 and rejects others with InvalidViewerCertificate.
 CLOUDFRONT_COMPONENTS = frozenset({
     "Nextjs", "StaticSite", "Router", "Remix", "Astro", "SvelteKit", "SolidStart", "Nuxt",
     "Analog", "TanStackStart", "React", "Cdn",

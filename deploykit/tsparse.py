@@ -90,7 +90,7 @@ def unwrap(node: Node) -> Node:
 
 
 def string_value(node: Node | None) -> str | None:
-    """The value of a string literal or a template literal without substitutions."""
+    """Return the value of a string literal or of a template literal without substitutions."""
     if node is None:
         return None
     node = unwrap(node)
@@ -127,7 +127,7 @@ def key_name(member: Node) -> str | None:
 
 
 def object_members(node: Node | None) -> list[tuple[str, Node]]:
-    """The keyed members of an object literal, in source order, as (key, member)."""
+    """List the keyed members of an object literal, in source order, as (key, member)."""
     if node is None:
         return []
     node = unwrap(node)
@@ -152,7 +152,7 @@ def member_value(member: Node) -> Node | None:
 
 
 def get_member(node: Node | None, key: str) -> Node | None:
-    """The value of `key` in an object literal, or None."""
+    """Return the value of `key` in an object literal, or None."""
     for name, member in object_members(node):
         if name == key:
             return member_value(member)
@@ -219,7 +219,7 @@ def remove_member(source: bytes, member: Node) -> bytes:
 
     A member alone on its line(s) is removed with its line, its trailing comma
     and line break. A member sharing its line with others is removed with its
-    comma and the spaces after it; the last member of an inline object takes
+    comma and the spaces after it. The last member of an inline object takes
     the comma before it instead, so `{ a: 1, b: 2 }` becomes `{ a: 1 }`.
     """
     start, end = member.start_byte, member.end_byte
@@ -238,16 +238,17 @@ def remove_member(source: bytes, member: Node) -> bytes:
     alone_after = rest >= len(source) or source[rest:rest + 1] == b"\n"
     if alone_before and alone_after:
         return source[:line_start] + source[min(rest + 1, len(source)):]
-
-    if has_comma:
-        tail = comma_end
-        while tail < len(source) and source[tail:tail + 1] in (b" ", b"\t"):
-            tail += 1
-        return source[:start] + source[tail:]
+    if alone_before and source[rest:rest + 2] in (b"//", b"/*"):
+        return source[:start] + source[rest:]  # the comment after it stays on its own line
 
     previous = member.prev_sibling
     while previous is not None and previous.type == "comment":
         previous = previous.prev_sibling
-    if previous is not None and previous.type == ",":
-        return source[:previous.start_byte] + source[end:]
-    return source[:start] + source[end:]
+    previous_comma = previous.start_byte if previous is not None and previous.type == "," else None
+
+    closes = source[rest:rest + 1] in (b"}", b"]")
+    if has_comma and not (closes and previous_comma is not None):
+        return source[:start] + source[rest:]
+    if previous_comma is not None:
+        return source[:previous_comma] + source[comma_end:]
+    return source[:start] + source[comma_end:]
