@@ -14,8 +14,14 @@ from deploykit.context import RunContext
 from deploykit.diagnosis import Diagnosis, diagnose
 from engine.facts import Fact, FactIndex
 from engine.fixing import FixerRegistry
-from engine.fixloop import AppliedPlan, EnvStore, apply_plans
+from engine.fixloop import AppliedPlan, EnvStore, Journal, apply_plans
 from engine.model import Finding, Rule
+
+# Rule id, message and evidence files: see `verification_key`.
+FindingKey = tuple[str, str, tuple[str, ...]]
+# Each round applies at least one plan per file, so rounds end once no two
+# safe fixes share a file; the bound stops a fixer whose plan never settles.
+MAX_FIX_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -97,32 +103,51 @@ def run_checks(
     if not fix:
         return _result(context, first, first.findings, fix_requested=False)
 
-    safe = [
-        f
-        for f in first.findings
-        if f.plan is not None and f.plan.safety == "safe" and f.plan.applicable
-    ]
-    if not safe:
-        return _result(context, first, first.findings, fix_requested=True)
+    journal = Journal(context.root.resolve())
+    outcomes: dict[FindingKey, tuple[Finding, AppliedPlan]] = {}
+    current = first
+    for _ in range(MAX_FIX_ROUNDS):
+        pending = [
+            f for f in current.findings if _has_safe_plan(f) and verification_key(f) not in outcomes
+        ]
+        if not pending:
+            break
+        run = apply_plans(
+            context.root,
+            [f.plan for f in pending if f.plan is not None],
+            env_store=env_store_for(context),
+            journal=journal,
+        )
+        deferred = False
+        for finding, outcome in zip(pending, run.results, strict=True):
+            if outcome.deferred:
+                deferred = True
+                continue
+            outcomes[verification_key(finding)] = (finding, outcome)
+        if not deferred:
+            break
+        # Plans made before another fix changed their file are stale: plan again.
+        current = diagnose(context, rules, registry, extra)
 
-    run = apply_plans(
-        context.root,
-        [f.plan for f in safe if f.plan is not None],
-        env_store=env_store_for(context),
-    )
-    outcomes = dict(zip((id(f) for f in safe), run.results, strict=True))
+    if not outcomes:
+        return _result(context, first, first.findings, fix_requested=True)
 
     second = diagnose(context, rules, registry, extra)
     remaining = {verification_key(f) for f in second.findings}
     findings, fixes = _merge(first.findings, second.findings, outcomes, remaining)
     result = _result(context, second, findings, fix_requested=True)
     result.fixes = fixes
-    result.journal = run.journal
+    result.journal = journal.path
     result.timings = {**{f"first.{k}": v for k, v in first.timings.items()}, **second.timings}
     return result
 
 
-def verification_key(finding: Finding) -> tuple[str, str, tuple[str, ...]]:
+def _has_safe_plan(finding: Finding) -> bool:
+    plan = finding.plan
+    return plan is not None and plan.safety == "safe" and plan.applicable
+
+
+def verification_key(finding: Finding) -> FindingKey:
     """Identity of a finding across two collections.
 
     Line numbers are left out because a fix that edits a file moves the lines
@@ -136,18 +161,15 @@ def verification_key(finding: Finding) -> tuple[str, str, tuple[str, ...]]:
 def _merge(
     before: list[Finding],
     after: list[Finding],
-    outcomes: Mapping[int, AppliedPlan],
-    remaining: set[tuple[str, str, tuple[str, ...]]],
+    outcomes: Mapping[FindingKey, tuple[Finding, AppliedPlan]],
+    remaining: set[FindingKey],
 ) -> tuple[list[Finding], list[FixOutcome]]:
     findings: list[Finding] = []
     fixes: list[FixOutcome] = []
-    shown: set[tuple[str, str, tuple[str, ...]]] = set()
-    for finding in before:
-        outcome = outcomes.get(id(finding))
-        key = verification_key(finding)
-        if outcome is None or not outcome.applied:
-            if outcome is not None:
-                fixes.append(FixOutcome(finding, False, None, outcome.error))
+    shown: set[FindingKey] = set()
+    for key, (finding, outcome) in outcomes.items():
+        if not outcome.applied:
+            fixes.append(FixOutcome(finding, False, None, outcome.error))
             continue
         verified = key not in remaining
         fixed = replace(finding, fixed=True, verified=verified)

@@ -20,7 +20,6 @@ import logging
 import os
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,6 +66,9 @@ class AppliedPlan:
     applied: bool
     error: str | None = None
     command_output: tuple[str, ...] = ()
+    # True when an earlier plan of the same run changed one of its files: the
+    # caller diagnoses again and applies the fresh plan with the same journal.
+    deferred: bool = False
 
 
 @dataclass
@@ -97,18 +99,22 @@ def apply_plans(
     env_store: EnvStore | None = None,
     command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
     confirmed_manual: bool = False,
+    journal: Journal | None = None,
 ) -> FixRun:
     """Apply every safe plan in `plans`. Manual plans are skipped, never applied.
 
     `confirmed_manual` applies manual plans too: only `deploy-kit fix` sets it,
     after the user confirmed that one finding in an interactive terminal.
     A plan whose checks fail is not applied at all, and the others still are.
+    A plan that edits a file an earlier plan of this call changed is deferred.
+    Pass one `journal` to several calls so that one undo reverts all of them.
     Commands run after the plan's file edits, from the project root, with a
     timeout. Files that a command changes are not in the journal.
     """
     root = root.resolve()
     run = FixRun()
-    journal = _Journal(root)
+    journal = journal or Journal(root)
+    written: set[str] = set()
     for plan in plans:
         if plan.safety != "safe" and not confirmed_manual:
             run.results.append(
@@ -120,6 +126,10 @@ def apply_plans(
                 AppliedPlan(plan, False, "the plan has no edits, commands or settings")
             )
             continue
+        if any(edit.path in written for edit in plan.edits):
+            message = "another fix in this run changed the same file; plan again"
+            run.results.append(AppliedPlan(plan, False, message, deferred=True))
+            continue
         try:
             output = _apply_one(root, plan, journal, env_store, command_timeout)
         except (FixApplyError, PathEscapeError) as error:
@@ -127,14 +137,15 @@ def apply_plans(
             run.results.append(AppliedPlan(plan, False, str(error)))
             continue
         run.results.append(AppliedPlan(plan, True, None, output))
-    run.journal = journal.finish()
+        written.update(edit.path for edit in plan.edits)
+    run.journal = journal.path
     return run
 
 
 def _apply_one(
     root: Path,
     plan: FixPlan,
-    journal: _Journal,
+    journal: Journal,
     env_store: EnvStore | None,
     command_timeout: float,
 ) -> tuple[str, ...]:
@@ -271,7 +282,7 @@ def _digest(content: bytes | None) -> str | None:
     return None if content is None else hashlib.sha256(content).hexdigest()
 
 
-class _Journal:
+class Journal:
     """One journal entry: originals of every file a run changes, written before the change."""
 
     def __init__(self, root: Path) -> None:
@@ -305,8 +316,9 @@ class _Journal:
         if self.path is None:
             folder = resolve_inside(self.root, str(JOURNAL_DIR))
             folder.mkdir(parents=True, exist_ok=True)
-            stamp = self.created.strftime("%Y%m%dT%H%M%S")
-            self.path = folder / f"{stamp}-{time.monotonic_ns() % 1_000_000:06d}-{os.getpid()}.json"
+            # Names sort in creation order, so the newest entry is the last one.
+            stamp = self.created.strftime("%Y%m%dT%H%M%S.%fZ")
+            self.path = folder / f"{stamp}-{os.getpid()}.json"
         document = {
             "version": JOURNAL_VERSION,
             "created": self.created.isoformat(timespec="seconds"),
@@ -314,9 +326,6 @@ class _Journal:
             "files": list(self.files.values()),
         }
         write_atomic(self.path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
-
-    def finish(self) -> Path | None:
-        return self.path
 
 
 def journal_entries(root: Path) -> list[Path]:

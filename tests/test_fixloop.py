@@ -278,3 +278,32 @@ def test_write_atomic_new_file_honours_umask(tmp_path: Path) -> None:
         os.umask(previous)
 
     assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o640
+
+
+def test_apply_plans_defers_second_edit_of_file(project: Path) -> None:
+    original = (project / "package.json").read_bytes()
+    first = make_plan(FileEdit("package.json", original, b"first\n"))
+    second = make_plan(FileEdit("package.json", original, b"second\n"))
+
+    run = apply_plans(project, [first, second])
+
+    assert run.results[0].applied
+    assert run.results[1].deferred
+    assert (project / "package.json").read_bytes() == b"first\n"
+
+
+def test_apply_plans_shared_journal_undoes_all(project: Path) -> None:
+    from engine.fixloop import Journal
+
+    original = (project / "package.json").read_bytes()
+    journal = Journal(project)
+    apply_plans(
+        project, [make_plan(FileEdit("package.json", original, b"first\n"))], journal=journal
+    )
+    apply_plans(
+        project, [make_plan(FileEdit("package.json", b"first\n", b"second\n"))], journal=journal
+    )
+
+    undo_last(project)
+
+    assert (project / "package.json").read_bytes() == original
