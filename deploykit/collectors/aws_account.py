@@ -34,6 +34,8 @@ def collect(context: RunContext) -> Iterable[Fact]:
                    Source(api="ssm:GetParameter"))
         return
 
+    from botocore.exceptions import BotoCoreError
+
     from deploykit.aws.sst_state import (
         BOOTSTRAP_PARAMETER,
         bucket_exists,
@@ -44,7 +46,17 @@ def collect(context: RunContext) -> Iterable[Fact]:
 
     run = aws_run(context)
     region = run.effective_region
-    bootstrap = read_bootstrap(run.client("ssm"))
+    try:
+        ssm = run.client("ssm")
+    except BotoCoreError as error:
+        # Such as ProfileNotFound: the identity collector reports the cause itself.
+        yield Fact(
+            "aws.skipped",
+            {"reason": f"no AWS client: {error}", "check": "SST bootstrap and state lock"},
+            Source(api="ssm:GetParameter"),
+        )
+        return
+    bootstrap = read_bootstrap(ssm)
     resource_arn = None
     if bootstrap.error_code not in (None, "ParameterNotFound"):
         resource_arn = _resource_arn(bootstrap.error_message or "", run)
