@@ -65,6 +65,22 @@ CATALOG: tuple[FixerSpec, ...] = (
         "split-dev-script", "safe", "fixers.split_dev_script:plan",
         "make a recursive `sst dev` dev script run the framework and keep it as sst:dev",
     ),
+    FixerSpec(
+        "remove-stale-lock", "safe", "fixers.remove_stale_lock:plan",
+        "delete a lock file whose holder is gone (expired, or a dead pid on this host)",
+    ),
+    FixerSpec(
+        "regenerate-sst-platform", "safe", "fixers.regenerate_sst_platform:plan",
+        "run the project's own `sst install` to rebuild .sst/platform when SST is not running",
+    ),
+    FixerSpec(
+        "stop-port-process", "manual", "fixers.stop_port_process:plan",
+        "stop the process that holds a port, naming its pid and command",
+    ),
+    FixerSpec(
+        "next-free-port", "safe", "fixers.next_free_port:plan",
+        "run the next dev server on the first free port (PORT for the next SST run)",
+    ),
 )
 
 
