@@ -17,7 +17,7 @@ from deploykit.checks import CheckResult, run_checks
 from deploykit.context import RunContext
 from deploykit.errors import InputError
 from engine.logfacts import text_patterns
-from engine.model import Rule
+from engine.model import Finding, Rule
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,27 @@ def triage_log(
     triage_context = dataclasses.replace(
         context, scope="triage", log_path=log_path, extra=extra, stage=stage,
     )
-    return run_checks(triage_context, rules, fix=fix)
+    result = run_checks(triage_context, rules, fix=fix)
+    result.findings = merge_repeated(result.findings)
+    return result
+
+
+def merge_repeated(findings: Sequence[Finding]) -> list[Finding]:
+    """Merge findings of one rule with the same message into one with every evidence line.
+
+    A log often repeats an error (retries, a stack of wrapped errors), and one
+    finding per line would bury the other findings.
+    """
+    merged: dict[tuple[str, str, bool, bool | None], Finding] = {}
+    for finding in findings:
+        key = (finding.rule.id, finding.message, finding.fixed, finding.verified)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = finding
+            continue
+        evidence = first.evidence + tuple(s for s in finding.evidence if s not in first.evidence)
+        merged[key] = dataclasses.replace(first, evidence=evidence)
+    return list(merged.values())
 
 
 def check_log_file(path: Path) -> None:

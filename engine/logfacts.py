@@ -130,9 +130,10 @@ class LogScanner:
         self, block: bytes, first_line: int, file: str, hits: Iterable[int], kept: list[int],
         truncated: set[int], stats: LogStats,
     ) -> Iterator[Fact]:
-        # Offsets of line starts that matched, with the patterns that hit them.
-        found: dict[int, int] = {}
-        for index in hits:
+        hit_list = list(hits)
+        # Line start offset -> line text, for each line a pattern matched.
+        found: dict[int, str] = {}
+        for index in hit_list:
             if index in truncated:
                 continue
             for match in self._block_patterns[index].finditer(block):
@@ -146,15 +147,33 @@ class LogScanner:
                 text = _decode(block[start : end if end >= 0 else len(block)], stats)
                 if self._line_patterns[index].search(text) is None:
                     continue
-                found[start] = index
+                found[start] = text
                 stats.matched_patterns.add(index)
                 kept[index] += 1
 
         for start in sorted(found):
-            end = block.find(b"\n", start)
-            text = _decode(block[start : end if end >= 0 else len(block)], stats)
+            text = found[start]
             number = first_line + block.count(b"\n", 0, start)
-            yield line_fact(text, number, file, _previous_line(block, start, stats))
+            fact = line_fact(text, number, file, _previous_line(block, start, stats))
+            groups = self._groups(text, hit_list)
+            if groups:
+                fact = Fact(fact.kind, {**fact.data, "groups": groups}, fact.source)
+            yield fact
+
+    def _groups(self, text: str, hits: list[int]) -> dict[str, str]:
+        """Return the named groups of every pattern that matches `text`, first match first."""
+        groups: dict[str, str] = {}
+        for index in hits:
+            pattern = self._line_patterns[index]
+            if not pattern.groupindex:
+                continue
+            match = pattern.search(text)
+            if match is None:
+                continue
+            for name, value in match.groupdict().items():
+                if value is not None:
+                    groups.setdefault(name, value)
+        return groups
 
 
 def read_blocks(stream: BinaryIO, block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
