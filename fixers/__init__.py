@@ -81,6 +81,10 @@ CATALOG: tuple[FixerSpec, ...] = (
         "next-free-port", "safe", "fixers.next_free_port:plan",
         "run the next dev server on the first free port (PORT for the next SST run)",
     ),
+    FixerSpec(
+        "install-dependencies", "safe", "fixers.install_dependencies:plan",
+        "install a package's dependencies from its lockfile without changing it",
+    ),
 )
 
 

@@ -16,7 +16,8 @@ stage in `stages`): `stage`, `domain`, `requires_confirmation`,
 
 `deploy.config_problem` (one per problem; source: the file and the line of the
 offending key): `path` (such as `healthChecks[0].expectedStatus`, empty for a
-syntax error), `message`, `file`; a syntax error also sets `column`.
+syntax error), `where` (the path, or `line L, column C` for a syntax error),
+`message`, `file`; a syntax error also sets `column`.
 """
 
 from __future__ import annotations
@@ -62,7 +63,10 @@ def config_facts(root: Path) -> Iterator[Fact]:
     for problem in problems:
         yield Fact(
             "deploy.config_problem",
-            {"path": problem.path, "message": problem.message, "file": CONFIG_NAME},
+            {
+                "path": problem.path, "where": problem.path, "message": problem.message,
+                "file": CONFIG_NAME,
+            },
             Source(file=CONFIG_NAME, line=_line(spans, problem.location)),
         )
     if not isinstance(data, dict):
@@ -113,6 +117,7 @@ def _line(spans: dict[JsonPath, Span], location: JsonPath) -> int | None:
 def _syntax_problem(message: str, line: int, column: int) -> Fact:
     return Fact(
         "deploy.config_problem",
-        {"path": "", "message": message, "file": CONFIG_NAME, "column": column},
+        {"path": "", "where": f"line {line}, column {column}", "message": message,
+         "file": CONFIG_NAME, "column": column},
         Source(file=CONFIG_NAME, line=line),
     )

@@ -15,6 +15,7 @@
 - `untracked` (list[str]), `untracked_count` (int): untracked paths; a folder
   with only untracked files shows as the folder, as `git status` does.
 - `dirty` (bool): uncommitted or untracked paths exist.
+- `examples` (list[str]): the first `EXAMPLE_PATHS` of those paths, for messages.
 
 Lists hold at most `MAX_PATHS` paths; the counts are exact. deploy-kit's own
 files (`.deploy-kit/`, `.deployment-lock-STAGE`) are left out, because a deploy
@@ -35,6 +36,7 @@ from engine.facts import Fact, Source
 
 STATUS_COMMAND = ("git", "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=normal")
 MAX_PATHS = 50
+EXAMPLE_PATHS = 5
 TIMEOUT_SECONDS = 8.0
 
 
@@ -91,6 +93,7 @@ def read_repo(root: Path, env: Mapping[str, str] | None = None) -> Fact:
         "untracked": untracked[:MAX_PATHS],
         "untracked_count": len(untracked),
         "dirty": bool(uncommitted or untracked),
+        "examples": (uncommitted + untracked)[:EXAMPLE_PATHS],
     }
     return Fact("git.repo", data, status_source)
 

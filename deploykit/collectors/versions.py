@@ -15,7 +15,9 @@ path or None), `config_v3` (bool: the config calls `$config(`, the v3+ format).
 (`installed` from node_modules/next/package.json found walking up from the
 app, else `declared` from the app's package.json), `canary` (bool), `path`,
 `engines_node` (the `engines.node` range or None), `node_version` (the running
-Node.js or None), `node_satisfies` (bool, or None when either side is unknown).
+Node.js or None), `node_satisfies` (bool, or None when either side is unknown),
+`node_suggestion` (the lowest even Node.js major in `NODE_LTS_MAJORS` whose
+releases satisfy `engines_node`, as a string such as `"20"`, or None).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ VERSION = re.compile(
 V3_CONFIG = re.compile(r"\$config\s*\(")
 
 Version = tuple[int, int, int]
+# Even (LTS) majors to suggest for .nvmrc. NOTE: a fixed list; add new LTS majors here.
+NODE_LTS_MAJORS = (18, 20, 22, 24)
 
 
 def collect(context: RunContext) -> Iterable[Fact]:
@@ -114,6 +118,7 @@ def next_package_facts(layout: Layout, node_version: str | None) -> Iterator[Fac
         satisfies = None
         if isinstance(engines_node, str) and node_version:
             satisfies = satisfies_range(node_version, engines_node)
+        suggestion = suggest_node_major(engines_node) if isinstance(engines_node, str) else None
         yield Fact("next.package", {
             "app": app_name,
             "version": version,
@@ -123,6 +128,7 @@ def next_package_facts(layout: Layout, node_version: str | None) -> Iterator[Fac
             "engines_node": engines_node if isinstance(engines_node, str) else None,
             "node_version": node_version,
             "node_satisfies": satisfies,
+            "node_suggestion": suggestion,
         }, Source(file=layout.relative(path), line=_engines_line(path)))
 
 
@@ -156,6 +162,15 @@ def satisfies_range(version: str, range_text: str) -> bool | None:
         )
     except ValueError:
         return None
+
+
+def suggest_node_major(range_text: str) -> str | None:
+    """Return the lowest LTS major whose later releases satisfy `range_text`, such as "20"."""
+    for major in NODE_LTS_MAJORS:
+        # A late release of the major stands for its current one: ">=20.9.0" holds for 20.99.0.
+        if satisfies_range(f"{major}.99.0", range_text):
+            return str(major)
+    return None
 
 
 def lowest_major(range_text: str) -> int | None:
