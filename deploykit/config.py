@@ -267,7 +267,7 @@ def _validate_stages(data: Mapping[str, Any], problem: ProblemSink) -> None:
         return
     valid: list[str] = []
     for index, stage in enumerate(stages):
-        if not isinstance(stage, str) or not STAGE_NAME.match(stage):
+        if not isinstance(stage, str) or not STAGE_NAME.fullmatch(stage):
             problem(
                 ("stages", index),
                 f"invalid stage name {json.dumps(stage)}; use lowercase letters, digits and "
@@ -378,7 +378,7 @@ def _validate_lock(data: Mapping[str, Any], problem: ProblemSink) -> None:
     table = lock.get("table")
     if backend == "dynamodb" and "table" not in lock:
         problem(("lock", "table"), "missing; the dynamodb backend needs a DynamoDB table name")
-    elif "table" in lock and not (isinstance(table, str) and TABLE_NAME.match(table)):
+    elif "table" in lock and not (isinstance(table, str) and TABLE_NAME.fullmatch(table)):
         problem(("lock", "table"), "must be a DynamoDB table name: 3 to 255 of A-Z a-z 0-9 _ - .")
 
 
@@ -391,7 +391,7 @@ def _is_int(value: Any) -> TypeGuard[int]:
 
 
 def _hostname(value: Any) -> bool:
-    return isinstance(value, str) and HOSTNAME.match(value) is not None
+    return isinstance(value, str) and HOSTNAME.fullmatch(value) is not None
 
 
 def _json_type(value: Any) -> str:

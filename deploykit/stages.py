@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from deploykit.errors import UsageError
 
-STAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+STAGE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 def validate_stage_name(name: str, configured: Sequence[str]) -> None:
@@ -23,7 +23,7 @@ def validate_stage_name(name: str, configured: Sequence[str]) -> None:
     An empty `configured` (no `.deploy-config.json`, or no `stages` in it)
     accepts any safe name. The message suggests the closest configured stage.
     """
-    if not STAGE_NAME.match(name):
+    if not STAGE_NAME.fullmatch(name):
         raise UsageError(
             f"invalid stage name {name!r}: use lowercase letters, digits and hyphens, "
             f"not starting with a hyphen{_suggestion(name, configured)}"
