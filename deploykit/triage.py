@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 # Bytes read to tell a binary file from a text log: a NUL byte here means binary.
 BINARY_PROBE_BYTES = 8192
+# Bytes read to find SST's `Stage:` header before the whole log is scanned.
+HEADER_PROBE_BYTES = 64 << 10
 
 
 def triage_log(
@@ -58,7 +60,7 @@ def triage_log(
     extra.update({"log_patterns": patterns, "failure": dict(failure) if failure else None})
     if display:
         extra["log_display"] = display
-    stage = context.stage or (failure or {}).get("stage")
+    stage = context.stage or (failure or {}).get("stage") or stage_in_header(log_path)
     triage_context = dataclasses.replace(
         context, scope="triage", log_path=log_path, extra=extra, stage=stage,
     )
@@ -83,6 +85,23 @@ def merge_repeated(findings: Sequence[Finding]) -> list[Finding]:
         evidence = first.evidence + tuple(s for s in finding.evidence if s not in first.evidence)
         merged[key] = dataclasses.replace(first, evidence=evidence)
     return list(merged.values())
+
+
+def stage_in_header(path: Path) -> str | None:
+    """Return the stage SST prints in the header of its output (`Stage: NAME`), if any.
+
+    The stage decides where `--fix` stores settings for the next SST run, so it
+    is needed before the log is scanned. SST prints the header first, so the
+    first `HEADER_PROBE_BYTES` are enough.
+    """
+    from deploykit.collectors.logs import STAGE_HEADER
+    from engine.logfacts import clean_block
+    from engine.patterns import compile_pattern
+
+    with path.open("rb") as stream:
+        head = clean_block(stream.read(HEADER_PROBE_BYTES))
+    found = compile_pattern(f"(?m){STAGE_HEADER}").search(head.decode("utf-8", errors="replace"))
+    return found.group("stage") if found is not None else None
 
 
 def check_log_file(path: Path) -> None:

@@ -113,6 +113,7 @@ class LogScanner:
         for block in read_blocks(stream, self.block_size):
             stats.bytes_read += len(block)
             block = clean_block(block)
+            block = _valid_utf8(block, stats)
             newlines = block.count(b"\n")
             if self._set is not None:
                 hits = self._set.Match(block)
@@ -214,6 +215,20 @@ def clean_block(block: bytes) -> bytes:
     # CI runners stamp every line, so the first 4 KiB tell whether a block has them.
     if _TIMESTAMP_PROBE.search(block, 0, 4096):
         block = _CI_TIMESTAMP_BYTES.sub(b"", block)
+    return block
+
+
+def _valid_utf8(block: bytes, stats: LogStats) -> bytes:
+    """Return `block` with bytes that are not UTF-8 replaced by U+FFFD.
+
+    RE2 matches UTF-8 text, so a stray Latin-1 byte inside an error line would
+    hide that line from every pattern.
+    """
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        stats.replaced_bytes = True
+        return block.decode("utf-8", errors="replace").encode("utf-8")
     return block
 
 
