@@ -16,26 +16,122 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 # (case folder, log file, rule id, evidence line, text the message must contain)
 CASE_LOGS: list[tuple[str, str, str, int, str]] = [
-    ("stage-lock-left-after-an-interrupted-ci-deploy", "deploy.log", "log-sst-state/stage-locked", 8, "stage production"),
+    (
+        "stage-lock-left-after-an-interrupted-ci-deploy",
+        "deploy.log",
+        "log-sst-state/stage-locked",
+        8,
+        "stage production",
+    ),
     ("sso-session-expired", "deploy.log", "log-credentials/sso-session-expired", 8, "SSO session"),
-    ("static-credentials-are-empty", "deploy.log", "log-credentials/static-credentials-empty", 11, "static credentials are empty"),
-    ("provider-instead-of-providers-in-app", "failed-deploy.log", "log-credentials/imds-fallback", 8, "EC2 instance metadata"),
-    ("region-unresolved", "deploy.log", "log-credentials/region-unresolved", 8, "ssm.auto.amazonaws.com"),
-    ("global-pulumi-newer-than-sst-expects", "deploy.log", "log-pulumi/global-pulumi-too-new", 8, "-root"),
-    ("state-bucket-missing", "deploy.log", "log-sst-state/state-bucket-missing", 8, "/sst/bootstrap"),
-    ("deploy-identity-cannot-read-sst-bootstrap", "deploy.log", "log-sst-state/bootstrap-access-denied", 9, "ssm:GetParameter"),
-    ("certificate-in-use-when-sst-replaces-it", "deploy.log", "log-certificates/certificate-in-use", 10, "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"),
-    ("cloudfront-certificate-not-in-us-east-1", "deploy.log", "log-certificates/cloudfront-certificate-not-us-east-1", 9, "us-east-1"),
-    ("cname-already-attached-to-another-distribution", "deploy.log", "log-cloudfront/cname-already-exists", 9, "E1ABCDEF234567"),
-    ("reserved-lambda-environment-variable", "failed-deploy.log", "lambda/reserved-key-rejected-in-log", 9, "AWS_REGION"),
-    ("server-function-over-the-lambda-size-limit", "deploy.log", "log-lambda/package-too-large", 9, "262144000"),
-    ("sst-v2-cli-run-on-a-v3-config", "deploy.log", "versions/sst-v2-cli-on-v3-config-in-log", 4, "$config"),
+    (
+        "static-credentials-are-empty",
+        "deploy.log",
+        "log-credentials/static-credentials-empty",
+        11,
+        "static credentials are empty",
+    ),
+    (
+        "provider-instead-of-providers-in-app",
+        "failed-deploy.log",
+        "log-credentials/imds-fallback",
+        8,
+        "EC2 instance metadata",
+    ),
+    (
+        "region-unresolved",
+        "deploy.log",
+        "log-credentials/region-unresolved",
+        8,
+        "ssm.auto.amazonaws.com",
+    ),
+    (
+        "global-pulumi-newer-than-sst-expects",
+        "deploy.log",
+        "log-pulumi/global-pulumi-too-new",
+        8,
+        "-root",
+    ),
+    (
+        "state-bucket-missing",
+        "deploy.log",
+        "log-sst-state/state-bucket-missing",
+        8,
+        "/sst/bootstrap",
+    ),
+    (
+        "deploy-identity-cannot-read-sst-bootstrap",
+        "deploy.log",
+        "log-sst-state/bootstrap-access-denied",
+        9,
+        "ssm:GetParameter",
+    ),
+    (
+        "certificate-in-use-when-sst-replaces-it",
+        "deploy.log",
+        "log-certificates/certificate-in-use",
+        10,
+        "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+    ),
+    (
+        "cloudfront-certificate-not-in-us-east-1",
+        "deploy.log",
+        "log-certificates/cloudfront-certificate-not-us-east-1",
+        9,
+        "us-east-1",
+    ),
+    (
+        "cname-already-attached-to-another-distribution",
+        "deploy.log",
+        "log-cloudfront/cname-already-exists",
+        9,
+        "E1ABCDEF234567",
+    ),
+    (
+        "reserved-lambda-environment-variable",
+        "failed-deploy.log",
+        "lambda/reserved-key-rejected-in-log",
+        9,
+        "AWS_REGION",
+    ),
+    (
+        "server-function-over-the-lambda-size-limit",
+        "deploy.log",
+        "log-lambda/package-too-large",
+        9,
+        "262144000",
+    ),
+    (
+        "sst-v2-cli-run-on-a-v3-config",
+        "deploy.log",
+        "versions/sst-v2-cli-on-v3-config-in-log",
+        4,
+        "$config",
+    ),
     ("corrupted-sst-folder", "dev.log", "log-sst-state/platform-incomplete", 1, "@pulumi/aws"),
     ("recursive-sst-dev-script", "dev.log", "package/recursive-sst-dev-in-log", 1, "sst dev"),
     ("port-already-in-use-after-a-restart", "dev.log", "log-node/port-in-use", 3, "port 3000"),
-    ("canary-only-next-js-feature-on-a-stable-release", "build.log", "nextjs/canary-only-error-in-log", 1, "ppr"),
-    ("node-js-too-old-for-next-js", "build.log", "versions/node-too-old-for-next-in-log", 1, "18.20.8"),
-    ("table-already-exists-outside-the-stage-s-state", "deploy.log", "log-dynamo/table-exists-outside-state", 9, "my-app-production-CustomersTable"),
+    (
+        "canary-only-next-js-feature-on-a-stable-release",
+        "build.log",
+        "nextjs/canary-only-error-in-log",
+        1,
+        "ppr",
+    ),
+    (
+        "node-js-too-old-for-next-js",
+        "build.log",
+        "versions/node-too-old-for-next-in-log",
+        1,
+        "18.20.8",
+    ),
+    (
+        "table-already-exists-outside-the-stage-s-state",
+        "deploy.log",
+        "log-dynamo/table-exists-outside-state",
+        9,
+        "my-app-production-CustomersTable",
+    ),
 ]
 
 
@@ -53,10 +149,18 @@ def _lines(finding: dict[str, Any]) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    ("case", "log", "rule_id", "line", "named"), CASE_LOGS, ids=[row[0] for row in CASE_LOGS],
+    ("case", "log", "rule_id", "line", "named"),
+    CASE_LOGS,
+    ids=[row[0] for row in CASE_LOGS],
 )
 def test_triage_case_log(
-    cli: Cli, tmp_path: Path, case: str, log: str, rule_id: str, line: int, named: str,
+    cli: Cli,
+    tmp_path: Path,
+    case: str,
+    log: str,
+    rule_id: str,
+    line: int,
+    named: str,
 ) -> None:
     result = cli("triage", str(CASES / case / log), "-C", str(tmp_path), "--format", "json")
 
@@ -124,12 +228,16 @@ def test_triage_sst4_dev_port(cli: Cli, tmp_path: Path) -> None:
 def test_triage_follows_sst_log(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / ".sst" / "log").mkdir(parents=True)
     (tmp_path / ".sst" / "log" / "sst.log").write_text(
-        "time=2026-03-02T10:15:01Z level=INFO msg=\"running pulumi\"\n"
-        "time=2026-03-02T10:15:02Z level=ERROR msg=\"exited\" err=\"flag provided but not defined: -root\"\n",
+        'time=2026-03-02T10:15:01Z level=INFO msg="running pulumi"\n'
+        'time=2026-03-02T10:15:02Z level=ERROR msg="exited" '
+        'err="flag provided but not defined: -root"\n',
         encoding="utf-8",
     )
     log = tmp_path / "deploy.log"
-    log.write_text("~  Deploy\n\n✕  Unexpected error occurred. Please check the logs in .sst/log/sst.log\n", encoding="utf-8")
+    log.write_text(
+        "~  Deploy\n\n✕  Unexpected error occurred. Please check the logs in .sst/log/sst.log\n",
+        encoding="utf-8",
+    )
 
     result = cli("triage", str(log), "-C", str(tmp_path), "--format", "json")
 
@@ -193,7 +301,10 @@ def test_triage_binary_standard_input(cli: Cli, tmp_path: Path) -> None:
 
 def test_triage_undecodable_bytes(cli: Cli, tmp_path: Path) -> None:
     log = tmp_path / "latin1.log"
-    log.write_bytes("Caf\xe9 build\n".encode("latin-1") + b"Error: listen EADDRINUSE: address already in use \xff:3000\n")
+    log.write_bytes(
+        "Caf\xe9 build\n".encode("latin-1")
+        + b"Error: listen EADDRINUSE: address already in use \xff:3000\n"
+    )
 
     result = cli("triage", str(log), "-C", str(tmp_path))
 
