@@ -47,6 +47,7 @@ CATALOG: tuple[CollectorSpec, ...] = (
     _spec("next_config", ["next.config", "next.syntax_error", "next.experimental"], "deploykit.collectors.next_config:collect", 10.0, "next.config"),
     _spec("aws_identity", ["aws.profile", "aws.region", "aws.credentials", "aws.sso", "aws.identity", "aws.identity_error", "aws.skipped"], "deploykit.collectors.aws_identity:collect", 20.0, "AWS credentials and identity"),
     _spec("aws_account", ["aws.bootstrap", "aws.state_bucket", "sst.state_lock", "aws.skipped"], "deploykit.collectors.aws_account:collect", 30.0, "SST bootstrap state in the AWS account"),
+    _spec("aws_edge", ["acm.certificate", "acm.search", "cloudfront.distribution", "cloudfront.origin", "s3.bucket_policy", "aws.skipped"], "deploykit.collectors.aws_edge:collect", 45.0, "certificates and CloudFront in the AWS account"),
     _spec("ports", ["dev.port", "port.listener"], "deploykit.collectors.ports:collect", 10.0, "the dev server port"),
     _spec("processes", ["process.sst", "process.next", "process.scan"], "deploykit.collectors.processes:collect", 10.0, "running SST and Next.js processes"),
     _spec("sst_health", ["sst.dir", "sst.nested_dir", "sst.local_lock"], "deploykit.collectors.sst_health:collect", 10.0, "the .sst folder"),
