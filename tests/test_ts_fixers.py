@@ -88,7 +88,8 @@ def test_drop_dynamo_fields_inline_object(tmp_path: Path) -> None:
         "export default $config({\n"
         "  async run() {\n"
         '    new sst.aws.Dynamo("T", {\n'
-        '      fields: { pk: "string", extra: "number", /* keep */ sk: "string", last: "string" },\n'
+        '      fields: { pk: "string", extra: "number", /* keep */ '
+        'sk: "string", last: "string" },\n'
         '      primaryIndex: { hashKey: "pk", rangeKey: "sk" },\n'
         "    });\n"
         "  },\n"
