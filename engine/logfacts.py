@@ -139,7 +139,8 @@ class LogScanner:
                 continue
             for match in self._block_patterns[index].finditer(block):
                 start = block.rfind(b"\n", 0, match.start()) + 1
-                if start in found:
+                # `$` also matches after the block's final newline, where no line starts.
+                if start in found or start == len(block):
                     continue
                 if kept[index] >= self.max_lines_per_pattern:
                     truncated.add(index)
@@ -178,32 +179,39 @@ class LogScanner:
 
 
 def read_blocks(stream: BinaryIO, block_size: int = BLOCK_SIZE) -> Iterator[bytes]:
-    """Yield blocks of about `block_size` bytes, each cut just after a newline.
+    """Yield blocks of about `block_size` bytes, each ending just after a newline.
 
-    A line longer than `MAX_LINE_BYTES` is cut there, so a block never grows
-    past `block_size + MAX_LINE_BYTES`.
+    A line longer than `MAX_LINE_BYTES` is cut there and the rest of it is
+    dropped, so a block never grows past `block_size + MAX_LINE_BYTES` and
+    line numbers stay right. Only the last block may lack a final newline.
     """
     carry = b""
+    skipping = False
     while True:
         chunk = stream.read(block_size)
         if not chunk:
             if carry:
                 yield carry
             return
+        if skipping:
+            newline = chunk.find(b"\n")
+            if newline < 0:
+                continue
+            chunk = chunk[newline + 1 :]
+            skipping = False
+
         data = carry + chunk if carry else chunk
         cut = data.rfind(b"\n")
         if cut < 0:
-            if len(data) > MAX_LINE_BYTES:
-                yield data + b"\n"
-                carry = b""
-            else:
-                carry = data
-            continue
-        yield data[: cut + 1]
-        carry = data[cut + 1 :]
+            carry = data
+        else:
+            yield data[: cut + 1]
+            carry = data[cut + 1 :]
+
         if len(carry) > MAX_LINE_BYTES:
-            yield carry + b"\n"
+            yield carry[:MAX_LINE_BYTES] + b"\n"
             carry = b""
+            skipping = True
 
 
 def clean_block(block: bytes) -> bytes:
