@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -14,16 +15,30 @@ from deploykit.diagnosis import diagnose, load_rules, select_rules
 from engine.model import Finding
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
 }
+
+
+BRANCH_CONFIG = json.dumps({
+    "projectName": "shop",
+    "stages": ["production"],
+    "stageConfig": {"production": {"branch": "main"}},
+})
 
 
 def git(folder: Path, *args: str) -> str:
     env = {**os.environ, **GIT_ENV}
     result = subprocess.run(
-        ["git", "-C", str(folder), *args], capture_output=True, text=True, env=env, check=True,
+        ["git", "-C", str(folder), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     return result.stdout
 
@@ -47,7 +62,9 @@ def env() -> dict[str, str]:
     return {**os.environ, **GIT_ENV}
 
 
-def findings(root: Path, rule_id: str, scope: str = "deploy", stage: str | None = None) -> list[Finding]:
+def findings(
+    root: Path, rule_id: str, scope: str = "deploy", stage: str | None = None
+) -> list[Finding]:
     rules = select_rules(load_rules(), scope, [rule_id])
     context = RunContext(root=root, scope=scope, stage=stage, offline=True, env=env())
     return [f for f in diagnose(context, rules).findings if f.rule.id == rule_id]
@@ -150,7 +167,10 @@ def test_git_repo_from_subfolder_reports_work_tree(tmp_path: Path) -> None:
 
 
 def test_parse_status_unmerged_entry() -> None:
-    output = "# branch.oid abc\0# branch.head main\0u UU N... 100644 100644 100644 100644 a b c src/x.ts\0"
+    output = (
+        "# branch.oid abc\0# branch.head main\0"
+        "u UU N... 100644 100644 100644 100644 a b c src/x.ts\0"
+    )
     status = parse_status(output)
     assert status.uncommitted == ["src/x.ts"]
 
@@ -165,14 +185,18 @@ def test_dirty_tree_rule_fires_before_deploy(tmp_path: Path) -> None:
 
 def test_dirty_tree_rule_respects_require_clean_git_false(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "shop")
-    commit_file(repo, ".deploy-config.json", '{"projectName": "shop", "stages": ["dev"], "requireCleanGit": false}\n')
+    commit_file(
+        repo,
+        ".deploy-config.json",
+        '{"projectName": "shop", "stages": ["dev"], "requireCleanGit": false}\n',
+    )
     (repo / "package.json").write_text('{"name": "changed"}\n')
     assert findings(repo, "git/dirty-tree") == []
 
 
 def test_wrong_branch_rule_names_both_branches(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "shop")
-    config = '{"projectName": "shop", "stages": ["production"], "stageConfig": {"production": {"branch": "main"}}}\n'
+    config = BRANCH_CONFIG
     commit_file(repo, ".deploy-config.json", config)
     git(repo, "switch", "-q", "-c", "feature/search")
     found = findings(repo, "git/wrong-branch-for-stage", stage="production")
@@ -183,7 +207,7 @@ def test_wrong_branch_rule_names_both_branches(tmp_path: Path) -> None:
 
 def test_wrong_branch_rule_quiet_on_the_stage_branch(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "shop")
-    config = '{"projectName": "shop", "stages": ["production"], "stageConfig": {"production": {"branch": "main"}}}\n'
+    config = BRANCH_CONFIG
     commit_file(repo, ".deploy-config.json", config)
     assert findings(repo, "git/wrong-branch-for-stage", stage="production") == []
 

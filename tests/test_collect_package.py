@@ -65,21 +65,26 @@ def test_monorepo_reports_every_package(tmp_path: Path) -> None:
     assert manifests["apps/web/package.json"].get("next_app") is True
     assert manifests["package.json"].get("next_app") is False
     web_dev = [
-        fact for fact in of_kind("package.script", found)
+        fact
+        for fact in of_kind("package.script", found)
         if fact.get("path") == "apps/web/package.json" and fact.get("name") == "dev"
     ]
     assert web_dev[0].get("package") == "@acme/web"
 
 
 def test_yarn_workspaces_object_form(tmp_path: Path) -> None:
-    (tmp_path / "package.json").write_text(json.dumps({"workspaces": {"packages": ["packages/*"], "nohoist": []}}))
+    (tmp_path / "package.json").write_text(
+        json.dumps({"workspaces": {"packages": ["packages/*"], "nohoist": []}})
+    )
     (manifest,) = of_kind("package.manifest", facts(tmp_path))
     assert manifest.get("workspaces") == ["packages/*"]
 
 
 def test_malformed_package_json_becomes_fact(tmp_path: Path) -> None:
     project = copy("monorepo", tmp_path)
-    (project / "apps/web/package.json").write_text('{\n  "name": "@acme/web",\n  "scripts": {"dev": "next dev",}\n}\n')
+    (project / "apps/web/package.json").write_text(
+        '{\n  "name": "@acme/web",\n  "scripts": {"dev": "next dev",}\n}\n'
+    )
     found = facts(project)
     (error,) = of_kind("package.json_error", found)
     assert error.get("path") == "apps/web/package.json"
@@ -137,7 +142,11 @@ def test_single_lockfile_no_warning(tmp_path: Path) -> None:
     ],
 )
 def test_detect_package_manager(
-    tmp_path: Path, files: list[str], package_manager: str | None, expected: str, source: str,
+    tmp_path: Path,
+    files: list[str],
+    package_manager: str | None,
+    expected: str,
+    source: str,
 ) -> None:
     (tmp_path / ".git").mkdir()
     manifest = {"name": "x", **({"packageManager": package_manager} if package_manager else {})}
@@ -161,8 +170,19 @@ def test_run_script_argv() -> None:
     npm = PackageManager("npm", ("package-lock.json",), "lockfile", Path("/p"), Path("/p"))
     pnpm = PackageManager("pnpm", ("pnpm-lock.yaml",), "lockfile", Path("/p"), Path("/p"))
     assert run_script_argv(npm, "build") == ["npm", "run", "build"]
-    assert run_script_argv(npm, "test", ["--watch=false"]) == ["npm", "run", "test", "--", "--watch=false"]
-    assert run_script_argv(pnpm, "test", ["--watch=false"]) == ["pnpm", "run", "test", "--watch=false"]
+    assert run_script_argv(npm, "test", ["--watch=false"]) == [
+        "npm",
+        "run",
+        "test",
+        "--",
+        "--watch=false",
+    ]
+    assert run_script_argv(pnpm, "test", ["--watch=false"]) == [
+        "pnpm",
+        "run",
+        "test",
+        "--watch=false",
+    ]
 
 
 def test_exec_argv_prefers_local_binary_up_the_tree(tmp_path: Path) -> None:
@@ -173,7 +193,12 @@ def test_exec_argv_prefers_local_binary_up_the_tree(tmp_path: Path) -> None:
     infra = tmp_path / "infra"
     infra.mkdir()
     manager = PackageManager("npm", (), "default", infra, infra)
-    assert exec_argv(manager, "sst", ["deploy", "--stage", "prod"]) == [str(binary), "deploy", "--stage", "prod"]
+    assert exec_argv(manager, "sst", ["deploy", "--stage", "prod"]) == [
+        str(binary),
+        "deploy",
+        "--stage",
+        "prod",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -71,7 +71,14 @@ def test_satisfies_range_unknown(range_text: str) -> None:
 
 @pytest.mark.parametrize(
     ("range_text", "expected"),
-    [("^3.3.21", 3), ("~2.43.0", 2), (">=3", 3), ("latest", None), ("workspace:*", None), ("npm:sst@3", None)],
+    [
+        ("^3.3.21", 3),
+        ("~2.43.0", 2),
+        (">=3", 3),
+        ("latest", None),
+        ("workspace:*", None),
+        ("npm:sst@3", None),
+    ],
 )
 def test_lowest_major(range_text: str, expected: int | None) -> None:
     assert lowest_major(range_text) == expected
@@ -158,7 +165,9 @@ def test_sst_version_declared_and_installed(tmp_path: Path) -> None:
 def rule_findings(project: Path, rule_id: str, env: dict[str, str] | None = None) -> list[Finding]:
     find_layout.cache_clear()
     rules = select_rules(load_rules(), "doctor", [rule_id])
-    context = RunContext(root=project, offline=True, env=env if env is not None else dict(os.environ))
+    context = RunContext(
+        root=project, offline=True, env=env if env is not None else dict(os.environ)
+    )
     return diagnose(context, rules).findings
 
 
@@ -172,7 +181,9 @@ def next_requiring(project: Path, engines: str) -> None:
 def test_node_too_old_rule_with_real_node_process(tmp_path: Path) -> None:
     project = copy("healthy", tmp_path)
     next_requiring(project, ">=20.9.0")
-    findings = rule_findings(project, "versions/node-too-old-for-next", fake_node(tmp_path / "bin", "v18.20.8"))
+    findings = rule_findings(
+        project, "versions/node-too-old-for-next", fake_node(tmp_path / "bin", "v18.20.8")
+    )
     assert len(findings) == 1
     assert "Node.js 18.20.8 does not satisfy engines.node `>=20.9.0`" in findings[0].message
     assert findings[0].plan is not None
@@ -183,7 +194,12 @@ def test_node_too_old_rule_with_real_node_process(tmp_path: Path) -> None:
 
 def test_node_too_old_rule_quiet_when_range_holds(tmp_path: Path) -> None:
     project = copy("broken", tmp_path)
-    assert rule_findings(project, "versions/node-too-old-for-next", fake_node(tmp_path / "bin", "v18.20.8")) == []
+    assert (
+        rule_findings(
+            project, "versions/node-too-old-for-next", fake_node(tmp_path / "bin", "v18.20.8")
+        )
+        == []
+    )
 
 
 def log_findings(text: str, rule_id: str) -> list[Finding]:
@@ -195,7 +211,10 @@ def test_node_too_old_case_log() -> None:
     text = (CASES / "node-js-too-old-for-next-js" / "build.log").read_text()
     findings = log_findings(text, "versions/node-too-old-for-next-in-log")
     assert len(findings) == 1
-    assert findings[0].message == "Node.js 18.20.8 ran the build, but the package requires Node.js >=20.9.0"
+    assert (
+        findings[0].message
+        == "Node.js 18.20.8 ran the build, but the package requires Node.js >=20.9.0"
+    )
 
 
 def test_sst_v2_case_log() -> None:
@@ -255,4 +274,6 @@ def test_sst_not_declared_rule(tmp_path: Path) -> None:
     (project / "package.json").write_text(json.dumps(manifest))
     findings = rule_findings(project, "versions/sst-not-declared")
     assert len(findings) == 1
-    assert findings[0].message.startswith("sst.config.ts exists, but no package.json declares `sst`")
+    assert findings[0].message.startswith(
+        "sst.config.ts exists, but no package.json declares `sst`"
+    )

@@ -79,11 +79,17 @@ def test_load_defaults_for_optional_settings(tmp_path: Path) -> None:
 
 def test_load_reads_lock_rule_paths_and_stage_settings(tmp_path: Path) -> None:
     data = {
-        "projectName": "x", "stages": ["prod"], "awsProfile": "x-dev", "requireCleanGit": False,
+        "projectName": "x",
+        "stages": ["prod"],
+        "awsProfile": "x-dev",
+        "requireCleanGit": False,
         "lock": {"backend": "dynamodb", "table": "deploy-locks"},
-        "rulePaths": ["tools/rules"], "preDeploymentChecks": ["npm run typecheck"],
+        "rulePaths": ["tools/rules"],
+        "preDeploymentChecks": ["npm run typecheck"],
         "customDeployScript": "./deploy.sh",
-        "stageConfig": {"prod": {"awsProfile": "x-prod", "branch": "main", "skipCacheInvalidation": True}},
+        "stageConfig": {
+            "prod": {"awsProfile": "x-prod", "branch": "main", "skipCacheInvalidation": True}
+        },
     }
     config = load_deploy_config(write_config(tmp_path, data))
     assert config is not None
@@ -127,27 +133,89 @@ def test_accessors_tolerate_wrong_types(tmp_path: Path) -> None:
         ({"projectName": "x", "stages": []}, "stages", "non-empty list"),
         ({"projectName": "x", "stages": ["Prod Stage"]}, "stages[0]", "invalid stage name"),
         ({"projectName": "x", "stages": ["dev", "dev"]}, "stages[1]", "listed twice"),
-        ({"projectName": "x", "stages": ["dev"], "requireCleanGit": "yes"}, "requireCleanGit", "true or false"),
-        ({"projectName": "x", "stages": ["dev"], "mainDomain": "https://x.com"}, "mainDomain", "domain name"),
-        ({"projectName": "x", "stages": ["dev"], "stageConfig": {"qa": {}}}, "stageConfig.qa", "not in `stages`"),
-        ({"projectName": "x", "stages": ["dev"], "stageConfig": {"dev": {"requiresConfirmation": 1}}},
-         "stageConfig.dev.requiresConfirmation", "true or false"),
-        ({"projectName": "x", "stages": ["dev"], "healthChecks": [{"url": "/", "expectedStatus": 700}]},
-         "healthChecks[0].expectedStatus", "must be an integer from 100 to 599"),
-        ({"projectName": "x", "stages": ["dev"], "healthChecks": [{"url": "/", "expectedStatus": True}]},
-         "healthChecks[0].expectedStatus", "must be an integer from 100 to 599"),
-        ({"projectName": "x", "stages": ["dev"], "healthChecks": [{"url": "/", "timeout": 0}]},
-         "healthChecks[0].timeout", "positive integer"),
-        ({"projectName": "x", "stages": ["dev"], "healthChecks": [{"expectedStatus": 200}]},
-         "healthChecks[0].url", "missing"),
-        ({"projectName": "x", "stages": ["dev"], "healthChecks": [{"url": "api/health"}]},
-         "healthChecks[0].url", "starting with /"),
-        ({"projectName": "x", "stages": ["dev"], "hooks": {"preDeplo": "npm test"}}, "hooks.preDeplo", "unknown hook"),
-        ({"projectName": "x", "stages": ["dev"], "hooks": {"onError": ""}}, "hooks.onError", "non-empty"),
-        ({"projectName": "x", "stages": ["dev"], "lock": {"backend": "redis"}}, "lock.backend", "file, dynamodb"),
-        ({"projectName": "x", "stages": ["dev"], "lock": {"backend": "dynamodb"}}, "lock.table", "missing"),
+        (
+            {"projectName": "x", "stages": ["dev"], "requireCleanGit": "yes"},
+            "requireCleanGit",
+            "true or false",
+        ),
+        (
+            {"projectName": "x", "stages": ["dev"], "mainDomain": "https://x.com"},
+            "mainDomain",
+            "domain name",
+        ),
+        (
+            {"projectName": "x", "stages": ["dev"], "stageConfig": {"qa": {}}},
+            "stageConfig.qa",
+            "not in `stages`",
+        ),
+        (
+            {
+                "projectName": "x",
+                "stages": ["dev"],
+                "stageConfig": {"dev": {"requiresConfirmation": 1}},
+            },
+            "stageConfig.dev.requiresConfirmation",
+            "true or false",
+        ),
+        (
+            {
+                "projectName": "x",
+                "stages": ["dev"],
+                "healthChecks": [{"url": "/", "expectedStatus": 700}],
+            },
+            "healthChecks[0].expectedStatus",
+            "must be an integer from 100 to 599",
+        ),
+        (
+            {
+                "projectName": "x",
+                "stages": ["dev"],
+                "healthChecks": [{"url": "/", "expectedStatus": True}],
+            },
+            "healthChecks[0].expectedStatus",
+            "must be an integer from 100 to 599",
+        ),
+        (
+            {"projectName": "x", "stages": ["dev"], "healthChecks": [{"url": "/", "timeout": 0}]},
+            "healthChecks[0].timeout",
+            "positive integer",
+        ),
+        (
+            {"projectName": "x", "stages": ["dev"], "healthChecks": [{"expectedStatus": 200}]},
+            "healthChecks[0].url",
+            "missing",
+        ),
+        (
+            {"projectName": "x", "stages": ["dev"], "healthChecks": [{"url": "api/health"}]},
+            "healthChecks[0].url",
+            "starting with /",
+        ),
+        (
+            {"projectName": "x", "stages": ["dev"], "hooks": {"preDeplo": "npm test"}},
+            "hooks.preDeplo",
+            "unknown hook",
+        ),
+        (
+            {"projectName": "x", "stages": ["dev"], "hooks": {"onError": ""}},
+            "hooks.onError",
+            "non-empty",
+        ),
+        (
+            {"projectName": "x", "stages": ["dev"], "lock": {"backend": "redis"}},
+            "lock.backend",
+            "file, dynamodb",
+        ),
+        (
+            {"projectName": "x", "stages": ["dev"], "lock": {"backend": "dynamodb"}},
+            "lock.table",
+            "missing",
+        ),
         ({"projectName": "x", "stages": ["dev"], "rulePaths": "rules"}, "rulePaths", "list"),
-        ({"projectName": "x", "stages": ["dev"], "preDeploymentChecks": [""]}, "preDeploymentChecks[0]", "non-empty"),
+        (
+            {"projectName": "x", "stages": ["dev"], "preDeploymentChecks": [""]},
+            "preDeploymentChecks[0]",
+            "non-empty",
+        ),
     ],
 )
 def test_validate_reports_path_and_message(data: dict[str, Any], path: str, message: str) -> None:
@@ -157,7 +225,11 @@ def test_validate_reports_path_and_message(data: dict[str, Any], path: str, mess
 
 
 def test_validate_accepts_absolute_health_check_url() -> None:
-    data = {"projectName": "x", "stages": ["dev"], "healthChecks": [{"url": "https://x.example.com/health"}]}
+    data = {
+        "projectName": "x",
+        "stages": ["dev"],
+        "healthChecks": [{"url": "https://x.example.com/health"}],
+    }
     assert validate_deploy_config(data) == []
 
 
@@ -166,7 +238,11 @@ def test_validate_non_object() -> None:
 
 
 def test_validate_cli_prints_each_problem(tmp_path: Path, cli: Cli) -> None:
-    data = {"projectName": "x", "stages": ["dev"], "healthChecks": [{"url": "/", "expectedStatus": 99}]}
+    data = {
+        "projectName": "x",
+        "stages": ["dev"],
+        "healthChecks": [{"url": "/", "expectedStatus": 99}],
+    }
     result = cli("validate", str(write_config(tmp_path, data)))
     assert result.returncode == 2
     assert result.stdout == (
@@ -198,7 +274,10 @@ def facts_of(kind: str, facts: list[Fact]) -> list[Fact]:
 
 
 def test_config_facts_point_at_problem_line(tmp_path: Path) -> None:
-    text = '{\n  "projectName": "x",\n  "stages": ["dev"],\n  "healthChecks": [\n    {"url": "/", "expectedStatus": 99}\n  ]\n}\n'
+    text = (
+        '{\n  "projectName": "x",\n  "stages": ["dev"],\n  "healthChecks": [\n'
+        '    {"url": "/", "expectedStatus": 99}\n  ]\n}\n'
+    )
     facts = list(config_facts(write_config(tmp_path, text)))
     (problem,) = facts_of("deploy.config_problem", facts)
     assert problem.get("path") == "healthChecks[0].expectedStatus"
@@ -232,6 +311,14 @@ def test_config_facts_without_file(tmp_path: Path) -> None:
 
 def test_invalid_config_rule_in_doctor(tmp_path: Path, cli: Cli) -> None:
     data = {"projectName": "x", "stages": ["dev"], "hooks": {"preDeplo": "npm test"}}
-    result = cli("doctor", str(write_config(tmp_path, data)), "--offline", "--select", "config", "--format", "json")
+    result = cli(
+        "doctor",
+        str(write_config(tmp_path, data)),
+        "--offline",
+        "--select",
+        "config",
+        "--format",
+        "json",
+    )
     assert result.returncode == 1
     assert "hooks.preDeplo: unknown hook" in result.stdout

@@ -57,7 +57,14 @@ def test_non_aws_variables_ignored(tmp_path: Path) -> None:
 
 
 def test_template_files_skipped(tmp_path: Path) -> None:
-    for name in (".env", ".env.production", ".env.example", ".env.sample", ".env.local.template", ".envrc"):
+    for name in (
+        ".env",
+        ".env.production",
+        ".env.example",
+        ".env.sample",
+        ".env.local.template",
+        ".envrc",
+    ):
         (tmp_path / name).write_text("AWS_ACCESS_KEY_ID=\n")
     assert [path.name for path in env_files(tmp_path)] == [".env", ".env.production"]
 
@@ -89,7 +96,9 @@ def test_parse_value(raw: str, expected: str) -> None:
 
 
 def test_process_vars_empty_and_plain() -> None:
-    facts = list(process_var_facts({"AWS_ACCESS_KEY_ID": "", "AWS_REGION": "us-east-1", "PATH": "/bin"}))
+    facts = list(
+        process_var_facts({"AWS_ACCESS_KEY_ID": "", "AWS_REGION": "us-east-1", "PATH": "/bin"})
+    )
     by_name = {fact.get("name"): fact for fact in facts}
     assert sorted(by_name) == ["AWS_ACCESS_KEY_ID", "AWS_REGION"]
     assert by_name["AWS_ACCESS_KEY_ID"].get("empty") is True
@@ -113,7 +122,9 @@ def test_static_credentials_case_finds_empty_keys(tmp_path: Path) -> None:
 
 
 def test_static_keys_in_env_file_warn(tmp_path: Path) -> None:
-    (tmp_path / ".env.local").write_text(f"AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nAWS_SECRET_ACCESS_KEY={SECRET}\n")
+    (tmp_path / ".env.local").write_text(
+        f"AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nAWS_SECRET_ACCESS_KEY={SECRET}\n"
+    )
     findings = rule_findings(tmp_path, "env/aws-credentials-in-env-file", {})
     assert len(findings) == 2
     assert all(SECRET not in finding.message for finding in findings)
@@ -121,7 +132,9 @@ def test_static_keys_in_env_file_warn(tmp_path: Path) -> None:
 
 def test_aws_profile_differs_from_sst_config(tmp_path: Path) -> None:
     project = copy("healthy", tmp_path)
-    findings = rule_findings(project, "env/aws-profile-differs-from-sst-config", {"AWS_PROFILE": "default"})
+    findings = rule_findings(
+        project, "env/aws-profile-differs-from-sst-config", {"AWS_PROFILE": "default"}
+    )
     assert len(findings) == 1
     assert "AWS_PROFILE=default" in findings[0].message
     assert "sst.config.ts:9" in findings[0].message
@@ -129,7 +142,12 @@ def test_aws_profile_differs_from_sst_config(tmp_path: Path) -> None:
 
 def test_aws_profile_matching_a_stage_is_quiet(tmp_path: Path) -> None:
     project = copy("healthy", tmp_path)
-    assert rule_findings(project, "env/aws-profile-differs-from-sst-config", {"AWS_PROFILE": "notes-prod"}) == []
+    assert (
+        rule_findings(
+            project, "env/aws-profile-differs-from-sst-config", {"AWS_PROFILE": "notes-prod"}
+        )
+        == []
+    )
 
 
 def test_aws_profile_in_env_file_differs(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 """The split-dev-script fixer: byte-exact edits of package.json, and the recursive
 `sst dev` case repaired through the real fix loop."""
 
+# ruff: noqa: E501 (each package.json sample stays on one line so its bytes are readable)
+
 from __future__ import annotations
 
 import shutil

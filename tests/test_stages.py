@@ -29,7 +29,19 @@ def test_validate_stage_name_accepts(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["Prod Stage", "production;rm", "--help-me", "-x", "Prod", "prod_1", "", "stage/1", "é", "prod\n"],
+    "name",
+    [
+        "Prod Stage",
+        "production;rm",
+        "--help-me",
+        "-x",
+        "Prod",
+        "prod_1",
+        "",
+        "stage/1",
+        "é",
+        "prod\n",
+    ],
 )
 def test_validate_stage_name_rejects(name: str) -> None:
     with pytest.raises(UsageError, match="invalid stage name"):
@@ -42,7 +54,10 @@ def test_validate_stage_name_suggests_closest() -> None:
 
 
 def test_validate_stage_name_rejects_unconfigured() -> None:
-    with pytest.raises(UsageError, match=r"not in the stages of \.deploy-config\.json \(staging, prod\); deploy 'prod'"):
+    with pytest.raises(
+        UsageError,
+        match=r"not in the stages of \.deploy-config\.json \(staging, prod\); deploy 'prod'",
+    ):
         validate_stage_name("prd", ["staging", "prod"])
 
 
@@ -73,7 +88,9 @@ def deploy_project(tmp_path: Path) -> tuple[Path, Path]:
         ("prd", "not in the stages of .deploy-config.json"),
     ],
 )
-def test_deploy_rejects_stage_before_running(tmp_path: Path, cli: Cli, argument: str, expected: str) -> None:
+def test_deploy_rejects_stage_before_running(
+    tmp_path: Path, cli: Cli, argument: str, expected: str
+) -> None:
     project, record = deploy_project(tmp_path)
     result = cli("deploy", argument, "-C", str(project), env={"FAKE_SST_RECORD": str(record)})
     assert result.returncode == 2
@@ -92,7 +109,11 @@ def test_deploy_rejects_unknown_option(tmp_path: Path, cli: Cli) -> None:
 
 def test_case_readme_lists_rejected_invocations() -> None:
     text = (CASE / "README.md").read_text()
-    for invocation in ("deploy-kit deploy --help-me", 'deploy-kit deploy "Prod Stage"', "deploy-kit deploy production;rm"):
+    for invocation in (
+        "deploy-kit deploy --help-me",
+        'deploy-kit deploy "Prod Stage"',
+        "deploy-kit deploy production;rm",
+    ):
         assert invocation in text
 
 
