@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -254,7 +255,7 @@ def output_distribution_id(outputs: Mapping[str, Any]) -> str | None:
 
 
 class PlainSink:
-    """Prints every line as it arrives (non-terminal output, or `--verbose`)."""
+    """A sink that prints every line as it arrives (non-terminal output, or `--verbose`)."""
 
     def __init__(self, stream: IO[str] | None = None, prefix: str = "") -> None:
         self.stream = stream or sys.stdout
@@ -269,7 +270,7 @@ class PlainSink:
 
 
 class WindowSink:
-    """Shows the latest lines in a live window on a terminal; the full output stays in the log."""
+    """A live window of the latest lines on a terminal; the full output stays in the log."""
 
     def __init__(self, title: str, height: int = WINDOW_LINES) -> None:
         from rich.console import Console
@@ -297,7 +298,7 @@ class WindowSink:
 
 
 class SilentSink:
-    """Discards lines; the caller shows the log's tail only when something fails."""
+    """A sink that discards lines, for output shown only when the command fails."""
 
     def write(self, line: str) -> None:
         pass
@@ -312,3 +313,65 @@ def choose_sink(title: str, *, verbose: bool, stream: IO[str] | None = None) -> 
     if verbose or not stream.isatty():
         return PlainSink(stream)
     return WindowSink(title)
+
+
+# `sst dev` lines that carry no information for the person watching.
+DEV_NOISE = re.compile(
+    r"^\s*$"
+    r"|^\s*[⠁-⣿]"  # braille spinner frames
+    r"|Generated sst-env\.d\.ts"
+    r"|^\[\w+\]\s*[○◐◓◑◒]\s*Compiling"
+    r"|^\s*Console:\s"
+)
+# Resource lines of SST's progress output, such as `|  Created     Web sst:aws:Nextjs`.
+DEV_RESOURCE = re.compile(r"^\|\s+(Created|Updated|Deleted|Building|Built|Skipped|Same)\s+")
+DEV_PROBLEM = re.compile(r"\b(Error|error|failed|Failed|Locked)\b|✕|EADDRINUSE")
+
+
+class DevOutputSink:
+    """A filter for `sst dev` output: noise dropped, resource lines counted, repeats merged.
+
+    Problem lines (errors, failures, locks) are always printed as they are;
+    `--verbose` uses `PlainSink` instead to show the raw output.
+    """
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.resources: dict[str, int] = {}
+        self.previous: str | None = None
+        self.repeats = 0
+
+    def write(self, line: str) -> None:
+        from engine.logfacts import clean_line
+
+        text = clean_line(line)
+        resource = DEV_RESOURCE.match(text)
+        if resource and not DEV_PROBLEM.search(text):
+            verb = resource.group(1).lower()
+            self.resources[verb] = self.resources.get(verb, 0) + 1
+            return
+        if DEV_NOISE.search(text) and not DEV_PROBLEM.search(text):
+            return
+        if text == self.previous:
+            self.repeats += 1
+            return
+        self._flush()
+        self.previous = text
+        self._emit(text)
+
+    def close(self, result: ProcessResult) -> None:
+        self._flush()
+        self.stream.flush()
+
+    def _flush(self) -> None:
+        if self.repeats:
+            self._emit(f"  (repeated {self.repeats} more time{'s' if self.repeats > 1 else ''})")
+            self.repeats = 0
+        if self.resources:
+            counts = ", ".join(f"{verb} {count}" for verb, count in self.resources.items())
+            self._emit(f"|  resources: {counts}")
+            self.resources = {}
+
+    def _emit(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()

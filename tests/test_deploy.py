@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,12 +18,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import FIXTURES, run_cli
-from tests.fakesst import fake_sst_env, install_fake_sst, read_records
+from tests.fakesst import fake_sst_env, read_records
+from tests.fakesst.projects import commit_all, prepare_healthy_project, write_aws_profiles
 
 AWS_PROFILE = "notes-dev"
-# sst.config.ts of the healthy project picks notes-prod for production, notes-dev otherwise.
-PROFILES = ("notes-dev", "notes-prod")
-GITIGNORE = ".deploy-kit/\n.sst/\nnode_modules/\n"
 
 
 @dataclass
@@ -40,15 +37,14 @@ class DeployProject:
         config = json.loads(path.read_text())
         config.update(changes)
         path.write_text(json.dumps(config, indent=2))
-        _git(self.root, "add", "-A")
-        _git(self.root, "commit", "-qm", "Change the deploy config")
+        commit_all(self.root, "Change the deploy config")
 
     def stage_config(self, stage: str, **changes: Any) -> None:
         path = self.root / ".deploy-config.json"
         config = json.loads(path.read_text())
         config["stageConfig"].setdefault(stage, {}).update(changes)
         path.write_text(json.dumps(config, indent=2))
-        _git(self.root, "commit", "-qam", "Change the stage config")
+        commit_all(self.root, "Change the stage config")
 
     def deploy(
         self, *args: str, transcript: str = "deploy-success", **env: str,
@@ -64,37 +60,17 @@ class DeployProject:
         return sorted(folder.iterdir()) if folder.exists() else []
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=dev@example.com", "-c", "user.name=Dev", *args],
-        cwd=root, check=True, capture_output=True,
-    )
-
-
 @pytest.fixture
 def project(tmp_path: Path, aws_env: dict[str, str]) -> DeployProject:
     root = tmp_path / "notes"
-    shutil.copytree(FIXTURES / "projects" / "healthy", root, symlinks=True)
-    (root / ".gitignore").write_text(GITIGNORE)
-    config_path = root / ".deploy-config.json"
-    config = json.loads(config_path.read_text())
-    config["preDeploymentChecks"] = ["echo typecheck passed"]
-    config["healthChecks"] = []
+    config = json.loads((FIXTURES / "projects" / "healthy" / ".deploy-config.json").read_text())
     config["stageConfig"]["staging"]["skipCacheInvalidation"] = True
-    config_path.write_text(json.dumps(config, indent=2))
-    install_fake_sst(root)
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "Initial commit")
-
-    # moto accepts any keys.
-    Path(aws_env["AWS_CONFIG_FILE"]).write_text(
-        "".join(f"[profile {name}]\nregion = eu-west-1\n" for name in PROFILES)
-    )
-    Path(aws_env["AWS_SHARED_CREDENTIALS_FILE"]).write_text("".join(
-        f"[{name}]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
-        for name in PROFILES
-    ))
+    prepare_healthy_project(root, {
+        "preDeploymentChecks": ["echo typecheck passed"],
+        "healthChecks": [],
+        "stageConfig": config["stageConfig"],
+    })
+    write_aws_profiles(aws_env)
     return DeployProject(root, tmp_path / "sst-record.jsonl", dict(aws_env))
 
 
