@@ -2,7 +2,7 @@
 
 moto drops `OriginAccessControlId` from distribution origins, so the tests of
 origin access control use a recorded ListDistributions response of the real
-shape through botocore's Stubber; the S3 bucket and its policy stay on moto.
+shape through botocore's Stubber. The S3 bucket and its policy stay on moto.
 """
 
 from __future__ import annotations

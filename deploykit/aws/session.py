@@ -49,8 +49,8 @@ class Resolved:
 class AwsConfigFiles:
     """The shared AWS config and credentials files, without any secret value.
 
-    `profiles` holds the settings of each `[profile NAME]` (and `[default]`)
-    section of the config file; `credential_keys` holds, per profile of the
+    `profiles` contains the settings of each `[profile NAME]` (and `[default]`)
+    section of the config file. `credential_keys` contains, per profile of the
     credentials file, the names of the keys whose value is not empty.
     """
 
@@ -73,7 +73,7 @@ class AwsConfigFiles:
 
 @dataclass(frozen=True)
 class ProjectAws:
-    """What the project says about AWS: its deploy config, SST config, app and stage."""
+    """The project's AWS settings: its deploy config, SST config, app and stage."""
 
     config: Any | None = None
     sst_config: Any | None = None
@@ -150,7 +150,7 @@ def resolve_region(
 ) -> Resolved:
     """Return the region the run uses and what chose it (see the module docstring).
 
-    An empty variable counts as unset, as in the AWS SDKs; a value such as
+    An empty variable counts as unset, as in the AWS SDKs. A value such as
     `auto` is returned as it is, so that a rule can report it as invalid.
     """
     if context.region:
@@ -203,7 +203,7 @@ def known_regions() -> frozenset[str]:
 
 
 def region_is_valid(name: str | None) -> bool:
-    """Tell whether `name` is a region the installed botocore knows.
+    """Tell whether `name` is a region in the installed botocore's endpoint data.
 
     NOTE: a region AWS opened after this botocore release reads as invalid;
     upgrading boto3 fixes that.

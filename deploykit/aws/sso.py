@@ -25,9 +25,9 @@ log = logging.getLogger(__name__)
 class SsoStatus:
     """The SSO session of one profile, as the token cache shows it.
 
-    `expired` is true when the access token has expired and the cache holds no
-    refresh token with a registration that is still valid, because the SDKs
-    refresh such a token without a new `aws sso login`.
+    `expired` is true when the access token has expired and the cache contains
+    no refresh token with a still valid registration. The SDKs refresh such a
+    token without a new `aws sso login`.
     """
 
     profile: str
