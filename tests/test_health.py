@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from deploykit.deploy.health import base_url_for, resolve_check_url, run_health_checks
 from deploykit.errors import InputError
+from tests.conftest import run_cli
 
 
 @dataclass(frozen=True)
@@ -161,3 +164,50 @@ def test_resolve_check_url_keeps_absolute_url() -> None:
 def test_resolve_check_url_rejects_path_without_domain() -> None:
     with pytest.raises(InputError, match="no domain"):
         resolve_check_url("/api/health", None)
+
+
+# `deploy-kit health STAGE` as a real process --------------------------------
+
+def _health_project(tmp_path: Path, checks: list[dict[str, object]]) -> Path:
+    root = tmp_path / "notes"
+    root.mkdir()
+    config = {"stages": ["staging", "production"], "healthChecks": checks}
+    (root / ".deploy-config.json").write_text(json.dumps(config))
+    return root
+
+
+def test_health_command_passes(tmp_path: Path, site: str) -> None:
+    root = _health_project(tmp_path, [{"url": "/api/health", "searchText": "OK", "name": "API"}])
+
+    result = run_cli("health", "staging", "-C", str(root), "--base-url", site)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "all 1 health checks passed" in result.stdout
+
+
+def test_health_command_fails_on_bad_status(tmp_path: Path, site: str) -> None:
+    root = _health_project(tmp_path, [{"url": "/down", "name": "Home"}])
+
+    result = run_cli("health", "staging", "-C", str(root), "--base-url", site)
+
+    assert result.returncode == 1
+    assert "expected status 200, got 503" in result.stdout
+
+
+def test_health_command_rejects_unknown_stage(tmp_path: Path, site: str) -> None:
+    root = _health_project(tmp_path, [{"url": "/api/health"}])
+
+    result = run_cli("health", "qa", "-C", str(root), "--base-url", site)
+
+    assert result.returncode == 2
+    assert "stages of .deploy-config.json" in result.stderr
+
+
+def test_health_command_uses_sst_output_url(tmp_path: Path, site: str) -> None:
+    root = _health_project(tmp_path, [{"url": "/api/health"}])
+    (root / ".sst").mkdir()
+    (root / ".sst" / "outputs.json").write_text(json.dumps({"web": site}))
+
+    result = run_cli("health", "staging", "-C", str(root))
+
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from deploykit.errors import InputError
+
 
 def describe_lock(settings: Mapping[str, str], stage: str) -> str:
     """Name the lock a deploy of `stage` takes, for the dry-run plan."""
@@ -27,12 +29,22 @@ def stage_lock(
     """Hold the deploy lock of `stage` for the `with` block and yield where it is.
 
     `session` and `app` are called only for the DynamoDB backend. Raises
-    `LockHeldError` (from the lock modules) when another deploy holds it.
+    `LockHeldError` (from the lock modules) when another deploy holds it, and
+    `InputError` when the DynamoDB table cannot be used.
     """
     if settings.get("backend") == "dynamodb":
+        from botocore.exceptions import BotoCoreError, ClientError
+
         from deploykit.locks.dynamodb import DynamoDBLock
 
-        lock = DynamoDBLock(session(), settings["table"], app(), stage).acquire(command)
+        table = settings["table"]
+        try:
+            lock = DynamoDBLock(session(), table, app(), stage).acquire(command)
+        except (BotoCoreError, ClientError) as error:
+            raise InputError(
+                f"taking the deploy lock in DynamoDB table {table!r} failed ({error}); create "
+                "the table or set `lock.backend` to `file` in .deploy-config.json"
+            ) from None
         try:
             yield lock.where
         finally:
