@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,9 +43,41 @@ def load_rules(root: Path | None = None, registry: FixerRegistry | None = None) 
 
     registry = registry or default_registry()
     try:
-        return load_all_rules(root, registry)
+        return _load_with_cache(root, registry, lambda: load_all_rules(root, registry))
     except RuleLoadError as error:
         raise InvalidRulesError(error) from None
+
+
+def _load_with_cache(
+    root: Path | None, registry: FixerRegistry, load: Callable[[], list[Rule]]
+) -> list[Rule]:
+    """Return the rules from the rule cache (see `engine.cache`), or from `load` on a miss.
+
+    Set DEPLOY_KIT_NO_RULE_CACHE=1 to always read the rule files.
+    NOTE: a cache hit does not repeat the loader's warnings, such as a
+    `disable:` entry that names no rule; they are logged on the first run only.
+    """
+    import os
+
+    import engine
+    import fixers
+    from deploykit import rulepacks
+    from engine import cache
+
+    if os.environ.get("DEPLOY_KIT_NO_RULE_CACHE"):
+        return load()
+    files = rulepacks.builtin_rule_files()
+    if root is not None:
+        files += rulepacks.project_rule_files(root)
+    code = sorted(Path(engine.__file__).parent.glob("*.py"))
+    code += sorted(Path(fixers.__file__).parent.glob("*.py"))
+    code.append(Path(rulepacks.__file__))
+    fixer_catalog = ";".join(f"{s.name}={s.max_safety}={s.target}" for s in registry)
+    try:
+        key = cache.cache_key(((f.path, f"{f.pack}:{f.display}") for f in files), code, fixer_catalog)
+    except OSError:
+        return load()
+    return cache.load_cached(cache.cache_folder(os.environ), key, load)
 
 
 class InvalidRulesError(InputError):
