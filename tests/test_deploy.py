@@ -376,3 +376,24 @@ def _wait_for(condition: Callable[[], bool], limit: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.05)
+
+
+def test_deploy_fix_stores_setting_for_retry(project: DeployProject) -> None:
+    transcripts = "deploy-global-pulumi-newer-than-sst-expects,deploy-success"
+
+    result = project.deploy("staging", "--fix", "--retry", "1", transcript=transcripts)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    first, second = project.runs()
+    assert "PULUMI_IGNORE_AMBIENT_PLUGINS" not in first["env"]
+    assert second["env"]["PULUMI_IGNORE_AMBIENT_PLUGINS"] == "true"
+
+
+def test_deploy_fix_without_terminal_suggests_retry(project: DeployProject) -> None:
+    result = project.deploy(
+        "staging", "--fix", transcript="deploy-global-pulumi-newer-than-sst-expects",
+    )
+
+    assert result.returncode == 1
+    assert "rerun with --retry 1" in result.stdout
+    assert len(project.runs()) == 1
