@@ -1,8 +1,8 @@
 """Lifecycle hooks from `.deploy-config.json`: preDeploy, postBuild, postDeploy, onError.
 
-A hook is a shell command run with `/bin/sh -c` in the project root. It sees
-`DEPLOY_KIT_STAGE`, and `onError` also sees `DEPLOY_KIT_FAILED_PHASE` and
-`DEPLOY_KIT_LOG` (the log of the stage that failed).
+A hook is a shell command run with `/bin/sh -c` in the project root. Its
+environment contains `DEPLOY_KIT_STAGE`; `onError` also gets
+`DEPLOY_KIT_FAILED_PHASE` and `DEPLOY_KIT_LOG` (the log of the failed stage).
 """
 
 from __future__ import annotations

@@ -58,10 +58,6 @@ def invalidate_stage(
             "failed", f"invalidation of {distribution_id} failed: {error}", distribution_id,
         )
     paths = " ".join(INVALIDATION_PATHS)
-    reference = getattr(invalidation, "id", None)
-    if reference is None and isinstance(invalidation, str):
-        reference = invalidation
     done = "completed" if wait else "requested"
-    suffix = f" (invalidation {reference})" if reference else ""
-    detail = f"invalidation of {paths} on {distribution_id} {done}{suffix}"
+    detail = f"invalidation {invalidation} of {paths} on {distribution_id} {done}"
     return InvalidationOutcome("passed", detail, distribution_id)

@@ -1,4 +1,4 @@
-"""The deploy lock of a stage: a file lock, or a DynamoDB item when the config says so.
+"""The deploy lock of a stage: a file lock, or a DynamoDB item when the config selects it.
 
 `.deploy-config.json` selects the backend with `lock: {backend: dynamodb,
 table: NAME}`; anything else uses `.deployment-lock-STAGE` in the project root.

@@ -1,4 +1,4 @@
-"""What `deploy`, `health` and `dev` print: stage headings, notes, health results, the timeline.
+"""Console output of `deploy`, `health` and `dev`: stage headings, notes, health results, timeline.
 
 Output goes through rich, which drops colour when the stream is not a
 terminal or `NO_COLOR` is set.
