@@ -35,9 +35,10 @@ BLOCK_SIZE = 1 << 20
 # A line longer than this is cut: minified bundles and base64 blobs in logs
 # are never what a rule is looking for, and they would defeat the block size.
 MAX_LINE_BYTES = 64 << 10
-# Lines kept per pattern: a pattern that matches every line of a 50 MB log
-# must not turn the log into a million facts.
-DEFAULT_MAX_LINES_PER_PATTERN = 50
+# Matching lines looked at per pattern, copies of a kept line included: a
+# pattern that matches every line of a 50 MB log must not turn the log into a
+# million facts, nor be searched line by line to its end.
+DEFAULT_MAX_LINES_PER_PATTERN = 200
 
 
 def clean_line(line: str) -> str:
@@ -64,12 +65,14 @@ def line_fact(text: str, number: int, file: str, previous: str = "") -> Fact:
 
 @dataclass
 class LogStats:
-    """What a scan saw: size, line count, decoding and the patterns that hit."""
+    """Summary of a scan: size, line count, decoding, repeated lines and the patterns that hit."""
 
     bytes_read: int = 0
     lines: int = 0
     replaced_bytes: bool = False
     truncated_patterns: list[str] = field(default_factory=list)
+    # Text of each kept line -> number of lines with that text.
+    repeats: dict[str, int] = field(default_factory=dict)
     matched_patterns: set[int] = field(default_factory=set)
 
 
@@ -93,15 +96,25 @@ class LogScanner:
         self.patterns = tuple(dict.fromkeys(patterns))
         self.block_size = block_size
         self.max_lines_per_pattern = max_lines_per_pattern
+        # Compiling each pattern as written first rejects what RE2 cannot run,
+        # with the message rule authors get everywhere else.
         self._line_patterns = [compile_pattern(p) for p in self.patterns]
-        self._block_patterns = [compile_pattern(f"(?m){p}") for p in self.patterns]
+
+        # Blocks are matched as Latin-1, one character per byte, so that bytes
+        # that are not UTF-8 neither need a decoding pass nor stop a match. Each
+        # pattern is rewritten to its UTF-8 bytes for that. A non-ASCII character
+        # class then matches any of its bytes, which only adds candidate lines,
+        # and every candidate line is checked with the pattern as written.
+        options = re2.Options()
+        options.encoding = re2.Options.Encoding.LATIN1
+        options.max_mem = 64 << 20
+        byte_patterns = [b"(?m)" + p.encode("utf-8") for p in self.patterns]
+        self._block_patterns = [re2.compile(p, options) for p in byte_patterns]
         self._set: Any = None
         if self.patterns:
-            options = re2.Options()
-            options.max_mem = 64 << 20
             self._set = re2.Set.SearchSet(options)
-            for pattern in self.patterns:
-                self._set.Add(f"(?m){pattern}")
+            for pattern in byte_patterns:
+                self._set.Add(pattern)
             self._set.Compile()
 
     def scan(self, stream: BinaryIO, file: str, stats: LogStats | None = None) -> Iterator[Fact]:
@@ -113,7 +126,6 @@ class LogScanner:
         for block in read_blocks(stream, self.block_size):
             stats.bytes_read += len(block)
             block = clean_block(block)
-            block = _valid_utf8(block, stats)
             newlines = block.count(b"\n")
             if self._set is not None:
                 hits = self._set.Match(block)
@@ -147,8 +159,16 @@ class LogScanner:
                     break
                 end = block.find(b"\n", start)
                 text = _decode(block[start : end if end >= 0 else len(block)], stats)
+                if text in stats.repeats:
+                    # A copy of a line already kept: counted, not kept again. Copies
+                    # count towards the limit too, or a crash loop printing one
+                    # error per line would be searched line by line to the end.
+                    stats.repeats[text] += 1
+                    kept[index] += 1
+                    continue
                 if self._line_patterns[index].search(text) is None:
                     continue
+                stats.repeats[text] = 1
                 found[start] = text
                 stats.matched_patterns.add(index)
                 kept[index] += 1
@@ -223,20 +243,6 @@ def clean_block(block: bytes) -> bytes:
     # CI runners stamp every line, so the first 4 KiB tell whether a block has them.
     if _TIMESTAMP_PROBE.search(block, 0, 4096):
         block = _CI_TIMESTAMP_BYTES.sub(b"", block)
-    return block
-
-
-def _valid_utf8(block: bytes, stats: LogStats) -> bytes:
-    """Return `block` with bytes that are not UTF-8 replaced by U+FFFD.
-
-    RE2 matches UTF-8 text, so a stray Latin-1 byte inside an error line would
-    hide that line from every pattern.
-    """
-    try:
-        block.decode("utf-8")
-    except UnicodeDecodeError:
-        stats.replaced_bytes = True
-        return block.decode("utf-8", errors="replace").encode("utf-8")
     return block
 
 

@@ -27,12 +27,14 @@ def _scan(text: bytes, patterns: list[str], **options: int) -> list[tuple[int, s
 
 
 def _naive(text: str, patterns: list[str]) -> list[tuple[int, str]]:
+    """Return the first line of each text that a pattern matches, searching line by line."""
     compiled = [compile_pattern(p) for p in patterns]
-    return [
-        (f.get("line"), f.get("text"))
-        for f in facts_from_text(text)
-        if any(p.search(f.get("text")) for p in compiled)
-    ]
+    found: dict[str, int] = {}
+    for fact in facts_from_text(text):
+        line_text = fact.get("text")
+        if line_text not in found and any(p.search(line_text) for p in compiled):
+            found[line_text] = fact.get("line")
+    return sorted((number, line_text) for line_text, number in found.items())
 
 
 def test_scanner_line_numbers_across_blocks() -> None:
@@ -96,7 +98,7 @@ def test_scanner_previous_line_skips_blanks() -> None:
 
 
 def test_scanner_caps_lines_per_pattern() -> None:
-    text = b"error\n" * 500
+    text = b"".join(b"error %d\n" % n for n in range(500))
     stats = LogStats()
 
     facts = list(LogScanner(["error"], max_lines_per_pattern=10).scan(io.BytesIO(text), "x", stats))
@@ -104,6 +106,18 @@ def test_scanner_caps_lines_per_pattern() -> None:
     assert len(facts) == 10
     assert stats.truncated_patterns == ["error"]
     assert stats.lines == 500
+
+
+def test_scanner_counts_repeated_lines() -> None:
+    stats = LogStats()
+
+    data = b"error\nok\nerror\n" * 100
+    facts = list(
+        LogScanner(["error"], max_lines_per_pattern=500).scan(io.BytesIO(data), "x", stats)
+    )
+
+    assert [fact.get("line") for fact in facts] == [1]
+    assert stats.repeats == {"error": 200}
 
 
 def test_scanner_counts_bytes_and_lines() -> None:

@@ -104,7 +104,7 @@ def test_merge_repeated_keeps_every_line(tmp_path: Path, triage_rules: list[Rule
     log.write_text(
         "Error: listen EADDRINUSE: address already in use :::3000\n"
         "[restarting]\n"
-        "Error: listen EADDRINUSE: address already in use :::3000\n",
+        "Error: listen EADDRINUSE: address already in use 0.0.0.0:3000\n",
         encoding="utf-8",
     )
 
@@ -114,3 +114,17 @@ def test_merge_repeated_keeps_every_line(tmp_path: Path, triage_rules: list[Rule
     assert len(findings) == 1
     assert [source.line for source in findings[0].evidence] == [1, 3]
     assert merge_repeated(findings) == findings
+
+
+def test_triage_counts_identical_lines(tmp_path: Path, triage_rules: list[Rule]) -> None:
+    log = tmp_path / "dev.log"
+    log.write_text(
+        "Error: listen EADDRINUSE: address already in use :::3000\n" * 300, encoding="utf-8"
+    )
+
+    result = triage_log(RunContext(root=tmp_path), log, failure=None, fix=False, rules=triage_rules)
+
+    lines = result.facts.of_kind("log.line")
+    assert [fact.get("line") for fact in lines] == [1]
+    assert lines[0].get("repeats") == 200
+    assert len([f for f in result.findings if f.rule.id == "log-node/port-in-use"]) == 1

@@ -9,7 +9,11 @@ Fact kinds:
 - `log.line`: a line that at least one rule pattern matches. Fields: `text`
   (without ANSI colour codes, carriage return or CI timestamp), `line`
   (1-based), `file` (as shown in evidence), `previous` (the nearest non-blank
-  line before it). Source: the file and line.
+  line before it), `groups` (named groups of the patterns that matched it,
+  when they have any), `repeats` (how many lines of the file have the same
+  text, counted until the pattern reached its limit of lines; only the first
+  of them becomes a fact, because a crash loop prints one error hundreds of
+  times). Source: the file and line.
 - `log.source`: one per log read. Fields: `file`, `bytes`, `lines`,
   `replaced_bytes` (true when some bytes were not UTF-8 and were decoded with
   U+FFFD), `truncated_patterns` (patterns that hit more lines than were kept),
@@ -69,7 +73,7 @@ def collect(context: RunContext) -> Iterable[Fact]:
     for path, display, followed_from in _logs_to_read(context, scanner, lines):
         stats = LogStats()
         with path.open("rb") as stream:
-            lines.extend(scanner.scan(stream, display, stats))
+            lines.extend(_with_repeats(scanner.scan(stream, display, stats), stats))
         yield Fact(
             "log.source",
             {
@@ -86,10 +90,20 @@ def collect(context: RunContext) -> Iterable[Fact]:
     wanted = [compile_pattern(pattern) for pattern in patterns]
     for fact in lines:
         text = str(fact.get("text"))
-        if not wanted or any(pattern.search(text) for pattern in wanted):
+        if any(pattern.search(text) for pattern in wanted):
             yield fact
 
     yield _failure(lines, context.extra.get("failure"), context.stage, own_patterns)
+
+
+def _with_repeats(facts: Iterable[Fact], stats: LogStats) -> list[Fact]:
+    """Add `repeats` to each line fact once the scan has counted the copies of its text."""
+    kept = list(facts)
+    counted = []
+    for fact in kept:
+        repeats = stats.repeats.get(str(fact.get("text")), 1)
+        counted.append(Fact(fact.kind, {**fact.data, "repeats": repeats}, fact.source))
+    return counted
 
 
 def _logs_to_read(
