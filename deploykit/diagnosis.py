@@ -165,9 +165,9 @@ def run_collectors(
                 spec = pending.pop(name)
                 index.add(collector_error(spec, f"timed out after {spec.timeout:g} s"))
             continue
-        spec = pending.pop(name, None)
-        if spec is None:
+        if name not in pending:  # already reported as timed out
             continue
+        spec = pending.pop(name)
         timings[name] = elapsed
         if isinstance(outcome, BaseException):
             log.debug("collector %s failed", name, exc_info=outcome)

@@ -107,7 +107,7 @@ def _compile_leaf(node: Mapping[str, Any]) -> Predicate:
         if not isinstance(expected, list):
             raise ConditionError(f"`{op}` needs a list value", node, "value")
         options = tuple(expected)
-        negate = op == "not in"
+        negate: bool = op == "not in"
 
         def member(fact: Fact) -> bool:
             actual = fact.get(path)
