@@ -93,7 +93,14 @@ def project_rule_files(root: Path) -> list[RuleFile]:
             if path.suffix not in RULE_FILE_SUFFIXES or path in seen:
                 continue
             seen.add(path)
-            files.append(RuleFile(path, f"{shown}/{path.name}", PROJECT))
+            display = f"{shown}/{path.name}"
+            if not path.is_file():
+                # Checked here, before anything reads the file: a link to a
+                # device such as /dev/zero would never finish reading.
+                raise RulePackError(
+                    display, None, None, "not a regular file; a rule file must be a YAML file"
+                )
+            files.append(RuleFile(path, display, PROJECT))
     return files
 
 
