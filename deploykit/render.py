@@ -8,7 +8,9 @@ Every string from a finding, a fact or a plan goes through
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from typing import IO, Any
 
 from deploykit.checks import CheckResult
@@ -81,17 +83,10 @@ def _plural(count: int, singular: str, plural: str | None = None) -> str:
 
 
 def render_text(result: CheckResult, stream: IO[str], *, width: int | None = None) -> None:
-    from rich.console import Console
     from rich.text import Text
 
-    console = Console(
-        file=stream,
-        width=width,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        soft_wrap=False,
-    )
+    buffer = io.StringIO()
+    console = _console(buffer, stream, width)
     header = Text()
     header.append(f"deploy-kit {result.context.scope}", style="bold")
     header.append(f"  project {redact(result.context.root.name)}")
@@ -115,29 +110,57 @@ def render_text(result: CheckResult, stream: IO[str], *, width: int | None = Non
         console.print()
         console.print(Text(f"Fixed ({len(fixed)})", style="bold green"))
         for finding in fixed:
-            line = Text("  ✔ ", style="green")
+            line = Text("✔ ", style="green")
             line.append(finding.rule.id, style="bold")
             line.append(
                 f"  {redact(finding.plan.description if finding.plan else finding.message)}"
             )
-            console.print(line)
-            console.print(Text(f"    was: {redact(finding.message)}", style="dim"))
+            _emit(console, line, 2)
+            _emit(console, Text(f"was: {redact(finding.message)}", style="dim"), 4)
 
     console.print()
     console.print(Text(summary_line(result), style="bold"))
     for hint in _hints(result):
         console.print(Text(hint, style="dim"))
+    stream.write(_strip_trailing_blanks(buffer.getvalue()))
 
 
 def render_finding(finding: Finding, stream: IO[str], *, width: int | None = None) -> None:
     """Write one finding with its evidence and fix, as the text report shows it."""
-    from rich.console import Console
-
-    console = Console(
-        file=stream, width=width, highlight=False, markup=False, emoji=False, soft_wrap=False
-    )
+    buffer = io.StringIO()
+    console = _console(buffer, stream, width)
     marker, style = next((m, st) for sev, _, m, st in SECTIONS if sev == finding.severity)
     _print_finding(console, finding, marker, style, {})
+    stream.write(_strip_trailing_blanks(buffer.getvalue()))
+
+
+def _console(buffer: IO[str], stream: IO[str], width: int | None) -> Any:
+    """Return a rich console that writes to `buffer` but colours only when `stream` is a TTY.
+
+    rich itself honours NO_COLOR, and COLUMNS when `width` is None.
+    """
+    from rich.console import Console
+
+    isatty = getattr(stream, "isatty", None)
+    return Console(
+        file=buffer,
+        width=width,
+        force_terminal=bool(isatty and isatty()),
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+
+
+# Blanks at the end of a line, possibly followed by colour codes. rich pads
+# wrapped lines to the console width; snapshots and pasted reports should not
+# carry that padding.
+_TRAILING_BLANKS = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+
+
+def _strip_trailing_blanks(text: str) -> str:
+    return _TRAILING_BLANKS.sub(r"\1", text)
 
 
 def _print_finding(
@@ -145,18 +168,18 @@ def _print_finding(
 ) -> None:
     from rich.text import Text
 
-    title = Text(f"  {marker} ", style=style)
+    title = Text(f"{marker} ", style=style)
     title.append(finding.rule.id, style="bold")
     title.append(f"  {redact(finding.rule.title)}")
-    console.print(title)
-    console.print(Text(_indent(redact(finding.message), 4)))
+    _emit(console, title, 2)
+    _emit(console, Text(redact(finding.message)), 4)
     for source in finding.evidence:
-        console.print(Text(f"    at {redact(source.describe())}", style="cyan"))
+        _emit(console, Text(f"at {redact(source.describe())}", style="cyan"), 4)
     if finding.fixed and not finding.verified:
-        console.print(Text("    fix applied, but the check still finds this", style="yellow"))
+        _emit(console, Text("fix applied, but the check still finds this", style="yellow"), 4)
     error = failed.get(id_of(finding))
     if error:
-        console.print(Text(f"    fix not applied: {redact(error)}", style="yellow"))
+        _emit(console, Text(f"fix not applied: {redact(error)}", style="yellow"), 4)
     if finding.plan is not None:
         _print_plan(console, finding.plan)
 
@@ -164,10 +187,10 @@ def _print_finding(
 def _print_plan(console: Any, plan: FixPlan) -> None:
     from rich.text import Text
 
-    label = Text("    fix ", style="bold")
+    label = Text("fix ", style="bold")
     label.append(f"({plan.safety})", style="green" if plan.safety == "safe" else "magenta")
     label.append(f": {redact(plan.description)}")
-    console.print(label)
+    _emit(console, label, 4)
     for line in plan.diff().splitlines():
         style = ""
         if line.startswith("+") and not line.startswith("+++"):
@@ -176,13 +199,20 @@ def _print_plan(console: Any, plan: FixPlan) -> None:
             style = "red"
         elif line.startswith("@@"):
             style = "cyan"
-        console.print(Text(f"      {redact(line)}", style=style), overflow="fold")
+        _emit(console, Text(redact(line), style=style, overflow="fold"), 6)
     for step in plan.commands:
-        console.print(Text(f"      $ {redact(step.display())}"), overflow="fold")
+        _emit(console, Text(f"$ {redact(step.display())}", overflow="fold"), 6)
     for name, value in plan.env.items():
-        console.print(Text(f"      set {redact(name)}={redact(value)} for the next SST run"))
+        _emit(console, Text(f"set {redact(name)}={redact(value)} for the next SST run"), 6)
     for number, step_text in enumerate(plan.steps, start=1):
-        console.print(Text(f"      {number}. {redact(step_text)}"))
+        _emit(console, Text(f"{number}. {redact(step_text)}"), 6)
+
+
+def _emit(console: Any, text: Any, indent: int) -> None:
+    """Print `text` indented by `indent` columns, keeping the indent on wrapped lines."""
+    from rich.padding import Padding
+
+    console.print(Padding(text, (0, 0, 0, indent), expand=False))
 
 
 def _hints(result: CheckResult) -> list[str]:
@@ -202,8 +232,3 @@ def id_of(finding: Finding) -> str:
 
 def _failed_fix_errors(result: CheckResult) -> dict[str, str]:
     return {id_of(o.finding): o.error or "not applied" for o in result.fixes if not o.applied}
-
-
-def _indent(text: str, spaces: int) -> str:
-    pad = " " * spaces
-    return "\n".join(pad + line for line in text.splitlines() or [""])
