@@ -1,8 +1,8 @@
 """Run the next dev server on the first free port after the one in use.
 
 The plan stores `PORT=N` for the next SST run (`env`), which changes no project
-file and is undone by deleting the setting. Stopping the process that holds
-the port is left to the person, as a step in the plan.
+file and is undone by deleting the setting. Stopping the process listening
+on the port is left to the person, as a step in the plan.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def plan(finding: Finding, context: FixContext, params: Mapping[str, Any]) -> Fi
     if fact.kind == "lock.file":
         reason, blocker = _deployment_lock_state(before, relative)
     else:
-        reason, blocker = _local_lock_state(finding, context, fact.get("pid"))
+        reason, blocker = _local_lock_state(context, fact.get("pid"))
 
     if blocker is not None:
         return FixPlan(
@@ -77,9 +77,7 @@ def _deployment_lock_state(content: bytes, relative: str) -> tuple[str, str | No
     return "", f"the lock is held by {info.describe()}, which may still be deploying"
 
 
-def _local_lock_state(
-    finding: Finding, context: FixContext, pid: Any,
-) -> tuple[str, str | None]:
+def _local_lock_state(context: FixContext, pid: Any) -> tuple[str, str | None]:
     running = project_sst_processes(context.root, context.facts)
     if running:
         listed = ", ".join(f"pid {p.get('pid')} (`{p.get('command')}`)" for p in running)

@@ -1,4 +1,4 @@
-"""Stop the process that holds a port: always manual, because it may be someone's work."""
+"""Stop the process listening on a port: always manual, because it may be someone's work."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`.sst` health: the SST platform folder, stray `.sst` copies and leftover local locks.
 
-SST v3 keeps its working state in `.sst/` beside sst.config.ts: `.sst/platform`
-holds the TypeScript types (`config.d.ts`) and the Pulumi packages
+SST v3 keeps its working state in `.sst/` beside sst.config.ts. `.sst/platform`
+contains the TypeScript types (`config.d.ts`) and the Pulumi packages
 (`node_modules`, at least `@pulumi/pulumi`) that run the config. The stage
 state itself lives in the cloud, so `.sst/` can be regenerated.
 
