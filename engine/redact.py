@@ -36,8 +36,7 @@ _SECRET_WORD = r"(?:SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|ACCESS_?K
 _SECRET_NAME = rf"[A-Za-z0-9_.-]*{_SECRET_WORD}[A-Za-z0-9_.-]*"
 SECRET_KEY_NAME = re.compile(rf"(?i)^{_SECRET_NAME}$")
 
-# AWS unique-id prefixes of access keys and other credentials (IAM user guide,
-# "Understanding unique ID prefixes").
+# AWS unique-id prefixes of access key ids and other IAM credentials.
 _ACCESS_KEY_ID = re.compile(
     r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA)[A-Z0-9]{16}(?![A-Z0-9])"
 )
