@@ -7,7 +7,6 @@ the throughput and memory figures are printed and stored in `extra_info`.
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -144,18 +143,3 @@ def test_bench_triage_peak_memory(big_log: Path, tmp_path: Path) -> None:
         f"triage {measured['seconds']:.2f} s, process {time.perf_counter() - started:.2f} s"
     )
     assert measured["peak_kib"] < 100 * 1024
-
-
-def test_bench_scanner_streams_from_pipe(patterns: list[str]) -> None:
-    """The scanner reads any binary stream, such as standard input."""
-    data = write_log_bytes(200_000)
-    scanner = LogScanner(patterns)
-
-    assert sum(1 for _ in scanner.scan(io.BytesIO(data), "<stdin>")) >= 0
-
-
-def write_log_bytes(size: int) -> bytes:
-    buffer = io.BytesIO()
-    while buffer.tell() < size:
-        buffer.write(("\n".join(ORDINARY) + "\n").encode("utf-8"))
-    return buffer.getvalue()

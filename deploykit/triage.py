@@ -38,7 +38,7 @@ def triage_log(
 ) -> CheckResult:
     """Run the `triage` rules over the log at `log_path`.
 
-    `failure` holds what the caller knows of the failed run (`stage`,
+    `failure` contains what the caller knows of the failed run (`stage`,
     `exit_code`, `phase`); it becomes the `deploy.failure` fact, with any
     missing value read from the log. `display` is how evidence names the log
     (default: the path relative to the project root). Raise `InputError` for a

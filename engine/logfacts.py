@@ -1,9 +1,10 @@
 """Turn log text into `log.line` facts, the shape the log collector produces.
 
-Each `log.line` fact has `text` (the line without ANSI colour codes, a
-trailing carriage return or a leading CI timestamp), `line` (1-based),
-`file`, and `previous` (the text of the nearest non-blank line before it,
-which names the resource that failed in SST's output).
+A `log.line` fact has `text`, the line without ANSI colour codes, a trailing
+carriage return or a leading CI timestamp. It also has `line` (1-based),
+`file`, and `previous`: the nearest non-blank line before it, which in SST's
+output names the resource that failed. The scanner adds `groups`, the named
+groups of the patterns that matched the line.
 
 `facts_from_text` turns every line of a short text into a fact (rule test
 cases use it). `LogScanner` reads a log of any size in blocks and keeps only
@@ -79,10 +80,10 @@ class LogStats:
 class LogScanner:
     """Find the lines of a log that any of `patterns` (RE2 syntax) matches.
 
-    One RE2 set of every pattern scans each block; only a block the set
+    One RE2 set of every pattern scans each block. Only a block that the set
     matches is searched pattern by pattern, and only the lines found there
-    are decoded and checked against the single-line pattern. `(?m)` is added
-    so that `^` and `$` mean the start and end of a line inside a block.
+    are decoded and checked against the pattern as written. `(?m)` is added
+    to the block patterns, so `^` and `$` mean the start and end of a line.
     """
 
     def __init__(
@@ -291,9 +292,8 @@ def _log_line_parts(match: Any) -> Iterator[Any]:
     if match.get("kind") == "log.line":
         yield match
     for key in ("join", "absent"):
-        related = match.get(key)
-        items = related if isinstance(related, list) else [related] if related else []
-        for item in items:
+        related = match.get(key) or []
+        for item in related if isinstance(related, list) else [related]:
             # An `absent` line must be scanned too, or it would always look absent.
             if isinstance(item, dict) and item.get("kind") == "log.line":
                 yield item

@@ -6,18 +6,20 @@ It is read in blocks of 1 MiB, so memory stays constant whatever its size.
 
 Fact kinds:
 
-- `log.line`: a line that at least one rule pattern matches. Fields: `text`
-  (without ANSI colour codes, carriage return or CI timestamp), `line`
-  (1-based), `file` (as shown in evidence), `previous` (the nearest non-blank
-  line before it), `groups` (named groups of the patterns that matched it,
-  when they have any), `repeats` (how many lines of the file have the same
-  text, counted until the pattern reached its limit of lines; only the first
-  of them becomes a fact, because a crash loop prints one error hundreds of
-  times). Source: the file and line.
+- `log.line`: a line that at least one rule pattern matches. Source: the
+  file and line. Fields:
+  - `text`: the line without ANSI colour codes, carriage return or CI timestamp.
+  - `line`: the 1-based line number. `file`: the log as evidence names it.
+  - `previous`: the nearest non-blank line before it.
+  - `groups`: the named groups of the patterns that matched it, if any.
+  - `repeats`: how many lines of the file have the same text. Only the first
+    of them becomes a fact, because a crash loop prints one error hundreds of
+    times. Copies are counted until the pattern reaches its limit of lines.
 - `log.source`: one per log read. Fields: `file`, `bytes`, `lines`,
-  `replaced_bytes` (true when some bytes were not UTF-8 and were decoded with
-  U+FFFD), `truncated_patterns` (patterns that hit more lines than were kept),
-  `followed_from` (the log that pointed at this one, or null).
+  `replaced_bytes` (true when a kept line had bytes that are not UTF-8, shown
+  as U+FFFD), `truncated_patterns` (patterns that matched more lines than the
+  limit, so later lines were not looked at), `followed_from` (the log that
+  pointed at this one, or null).
 - `deploy.failure`: one per run with a log, the failed run it belongs to.
   Fields: `stage` (or null), `stage_shown` (the stage, or `STAGE` when it is
   unknown, for commands in messages), `exit_code` (int or null), `phase`
@@ -87,10 +89,11 @@ def collect(context: RunContext) -> Iterable[Fact]:
             Source(file=display),
         )
 
-    wanted = [compile_pattern(pattern) for pattern in patterns]
+    # Lines that only this collector's own patterns matched are not facts.
+    compiled_rule_patterns = [compile_pattern(pattern) for pattern in patterns]
     for fact in lines:
         text = str(fact.get("text"))
-        if any(pattern.search(text) for pattern in wanted):
+        if any(pattern.search(text) for pattern in compiled_rule_patterns):
             yield fact
 
     yield _failure(lines, context.extra.get("failure"), context.stage, own_patterns)

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from deploykit.checks import CheckResult
 from deploykit.context import RunContext
 from deploykit.errors import InputError, UsageError
 from deploykit.project import resolve_root
@@ -38,6 +39,8 @@ def run_triage(path: Path, log_file: str, *, fix: bool, output_format: str) -> i
         result = triage_log(context, Path(log_file), failure=None, fix=fix)
 
     render_report(result, output_format, sys.stdout)
+    # Notes about the input go to stderr, so that json and sarif output stays
+    # parseable and the text report stays the same shape as doctor's.
     if output_format == "text":
         for line in log_summary(result):
             print(line, file=sys.stderr)
@@ -60,8 +63,5 @@ def _spool(stream: BinaryIO, target: Path) -> None:
         shutil.copyfileobj(stream, output, 1 << 20)
 
 
-def _names(result: object) -> str:
-    facts = getattr(result, "facts", None)
-    if facts is None:
-        return ""
-    return ", ".join(str(fact.get("file")) for fact in facts.of_kind("log.source"))
+def _names(result: CheckResult) -> str:
+    return ", ".join(str(fact.get("file")) for fact in result.facts.of_kind("log.source"))
