@@ -31,6 +31,11 @@ def run_triage(path: Path, log_file: str, *, fix: bool, output_format: str) -> i
     context = RunContext(root=root, scope="triage")
 
     if log_file == "-":
+        if sys.stdin.isatty():
+            raise UsageError(
+                "no log given and standard input is a terminal; pass a log file, "
+                "or pipe one in with `| deploy-kit triage -`"
+            )
         with tempfile.TemporaryDirectory(prefix="deploy-kit-triage-") as folder:
             spooled = Path(folder) / "stdin.log"
             _spool(sys.stdin.buffer, spooled)
