@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,11 +97,23 @@ class FactIndex:
 
     def __init__(self, facts: Iterable[Fact] = ()) -> None:
         self._by_kind: dict[str, list[Fact]] = {}
+        self._memo: dict[Any, Any] = {}
         for fact in facts:
             self.add(fact)
 
     def add(self, fact: Fact) -> None:
         self._by_kind.setdefault(fact.kind, []).append(fact)
+        self._memo.clear()
+
+    def memo(self, key: Any, build: Callable[[], Any]) -> Any:
+        """Return `build()`, computed once per `key` until a fact is added.
+
+        The matcher keeps indexes here that several rules share, such as the
+        facts of one kind by the value of one field.
+        """
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     def extend(self, facts: Iterable[Fact]) -> None:
         for fact in facts:

@@ -235,3 +235,35 @@ def test_match_errors_name_key() -> None:
     with pytest.raises(ConditionError) as raised:
         compile_match({"where": {"field": "a", "op": "==", "value": 1}})
     assert raised.value.key == "where"
+
+
+def test_match_equality_index_keeps_condition_semantics() -> None:
+    rule = make_rule(
+        {"kind": "flag", "where": {"field": "value", "op": "==", "value": 1}}, "{value}"
+    )
+    facts = FactIndex(
+        [
+            Fact("flag", {"value": True}),
+            Fact("flag", {"value": 1}),
+            Fact("flag", {"value": 1.0}),
+            Fact("flag", {}),
+        ]
+    )
+
+    assert [f.message for f in evaluate([rule], facts)] == ["1", "1.0"]
+
+
+def test_match_index_sees_facts_added_later() -> None:
+    rule = make_rule(
+        {"kind": "port.listener", "where": {"field": "port", "op": "==", "value": 8080}}
+    )
+    joined = make_rule(
+        {"kind": "port.listener", "join": {"kind": "process", "on": {"pid": "pid"}}}, "{port}"
+    )
+    facts = FactIndex([PORT])
+    assert evaluate([rule, joined], facts) == []
+
+    facts.add(Fact("port.listener", {"port": 8080}))
+    facts.add(PROCESS)
+
+    assert [f.message for f in evaluate([rule, joined], facts)] == ["8080", "3000"]
