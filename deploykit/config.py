@@ -24,7 +24,7 @@ keep their file:
 `load_deploy_config` only parses; `validate_deploy_config` lists every problem
 with its path, so `deploy-kit validate` can report them all at once. The
 accessors on `DeployConfig` fall back to defaults for values of the wrong
-type, so a command never crashes on a file the validator would reject.
+type, so commands can still read a file that the validator rejects.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ _LITERALS = ("true", "false", "null")
 
 @dataclass(frozen=True)
 class Span:
-    """Where one value sits: character offsets into the text, and 1-based lines.
+    """Location of one value: character offsets into the text, and its 1-based line.
 
     `key_start` is the offset of the opening quote of the member's key, or of
     the value itself for array items and the document root.

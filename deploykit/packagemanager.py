@@ -1,4 +1,4 @@
-"""Which package manager a project uses, and the argv to run its scripts and binaries.
+"""Package-manager detection, and the argv that runs a project's scripts and binaries.
 
 The lockfile decides: `pnpm-lock.yaml` means pnpm, `yarn.lock` yarn,
 `bun.lock`/`bun.lockb` bun, `package-lock.json`/`npm-shrinkwrap.json` npm.

@@ -1,9 +1,8 @@
 """Stage names: what SST accepts safely, checked before anything runs.
 
-A stage name ends up in CloudFormation-style resource names, S3 keys of the
-SST state (`app/APP/STAGE.json`) and shell commands, so only lowercase
-letters, digits and hyphens are accepted, and a leading hyphen is rejected
-because the name would read as a command-line option.
+A stage name ends up in AWS resource names, in the keys of SST's state and in
+shell commands. So only lowercase letters, digits and hyphens are accepted,
+and a leading hyphen is rejected because the name would read as an option.
 """
 
 from __future__ import annotations

@@ -145,8 +145,8 @@ def _own_file(path: str) -> bool:
 def _git(
     root: Path, args: tuple[str, ...], env: Mapping[str, str] | None,
 ) -> subprocess.CompletedProcess[str]:
-    # GIT_OPTIONAL_LOCKS=0: `git status` must not take index.lock, so a check
-    # never blocks a commit running at the same time in the same tree.
+    # GIT_OPTIONAL_LOCKS=0 stops `git status` from taking index.lock to refresh
+    # the index, so a check cannot make a concurrent commit in the same tree fail.
     run_env = dict(env if env is not None else os.environ)
     run_env.update({"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"})
     return subprocess.run(

@@ -146,7 +146,7 @@ def parse_version(text: str | None) -> Version | None:
 
 
 def satisfies_range(version: str, range_text: str) -> bool | None:
-    """Whether `version` satisfies the range; None when the range cannot be parsed.
+    """Check whether `version` satisfies the range; return None when it cannot be parsed.
 
     Supports `||`, space-separated comparator sets, `<`, `<=`, `>`, `>=`, `=`,
     `^`, `~`, x-ranges (`18.x`, `*`) and hyphen ranges (`18 - 20`), with
