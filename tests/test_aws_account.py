@@ -30,8 +30,13 @@ def facts_of(context: RunContext) -> dict[str, list[Fact]]:
 
 def bootstrap_account(bucket: str | None = STATE_BUCKET, create_bucket: bool = True) -> None:
     """Write /sst/bootstrap as SST v3 writes it and create the state bucket."""
-    value = {"version": 2, "asset": "sst-asset-abc123", "assetEcrRegistryId": "123456789012",
-             "assetEcrUrl": "", "state": bucket}
+    value = {
+        "version": 2,
+        "asset": "sst-asset-abc123",
+        "assetEcrRegistryId": "123456789012",
+        "assetEcrUrl": "",
+        "state": bucket,
+    }
     boto3.client("ssm").put_parameter(Name="/sst/bootstrap", Value=json.dumps(value), Type="String")
     if create_bucket and bucket:
         boto3.client("s3").create_bucket(
@@ -40,8 +45,12 @@ def bootstrap_account(bucket: str | None = STATE_BUCKET, create_bucket: bool = T
 
 
 def put_lock(stage: str, created: datetime, command: str = "deploy") -> None:
-    body = {"created": created.isoformat().replace("+00:00", "Z"), "updateID": "u1",
-            "runID": "", "command": command}
+    body = {
+        "created": created.isoformat().replace("+00:00", "Z"),
+        "updateID": "u1",
+        "runID": "",
+        "command": command,
+    }
     boto3.client("s3").put_object(
         Bucket=STATE_BUCKET, Key=f"lock/{APP}/{stage}.json", Body=json.dumps(body).encode()
     )
@@ -150,11 +159,19 @@ def test_stale_lock_with_live_file_lock_is_manual(aws_env: dict[str, str], proje
     bootstrap_account()
     put_lock("production", datetime.now(UTC) - timedelta(hours=3))
     now = datetime.now(UTC)
-    (project / ".deployment-lock-production").write_text(json.dumps({
-        "stage": "production", "deployer": "ci@runner", "pid": 1, "host": "another-host",
-        "command": "deploy-kit deploy production", "createdAt": now.isoformat(),
-        "expiresAt": (now + timedelta(hours=2)).isoformat(),
-    }))
+    (project / ".deployment-lock-production").write_text(
+        json.dumps(
+            {
+                "stage": "production",
+                "deployer": "ci@runner",
+                "pid": 1,
+                "host": "another-host",
+                "command": "deploy-kit deploy production",
+                "createdAt": now.isoformat(),
+                "expiresAt": (now + timedelta(hours=2)).isoformat(),
+            }
+        )
+    )
     rules = select_rules(load_rules(), "doctor", ["sst-state"])
     result = diagnose(RunContext(root=project, env=dict(aws_env), stage="production"), rules)
     plan = result.findings[0].plan
@@ -190,3 +207,29 @@ def test_unknown_profile_skips_account_calls(aws_env: dict[str, str], project: P
 def test_offline_skips_account_calls(aws_env: dict[str, str], project: Path) -> None:
     facts = facts_of(RunContext(root=project, env=dict(aws_env), offline=True))
     assert list(facts) == ["aws.skipped"]
+
+
+def test_doctor_cli_reports_state_lock(
+    aws_env: dict[str, str],
+    project: Path,
+    cli: Callable[..., object],
+) -> None:
+    bootstrap_account()
+    put_lock("production", datetime.now(UTC) - timedelta(minutes=10))
+    result = cli(
+        "doctor",
+        str(project),
+        "--stage",
+        "production",
+        "--select",
+        "sst-state",
+        "--format",
+        "json",
+        env=aws_env,
+    )
+    assert result.returncode == 1  # type: ignore[attr-defined]
+    report = json.loads(result.stdout)  # type: ignore[attr-defined]
+    text = json.dumps(report)
+    assert "sst-state/state-lock-held" in text
+    assert "lock/notes/production.json" in text
+    assert "--stage" in text

@@ -381,3 +381,36 @@ def test_certificate_arn_unknown_reported(
 def test_offline_skips_edge_calls(aws_env: dict[str, str], tmp_path: Path) -> None:
     facts = list(aws_edge.collect(RunContext(root=tmp_path, env=dict(aws_env), offline=True)))
     assert [fact.kind for fact in facts] == ["aws.skipped"]
+
+
+def test_policy_arn_like_wildcard_allows_distribution() -> None:
+    from deploykit.aws.cloudfront import policy_allows
+
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": ["cloudfront.amazonaws.com"]},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::b/*",
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/*"}
+        },
+    }
+    policy = analyse_policy("b", json.dumps({"Statement": statement}))
+    assert policy_allows(policy, f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2EXAMPLE1")
+    assert not policy_allows(policy, "arn:aws:cloudfront::999999999999:distribution/E2EXAMPLE1")
+
+
+@pytest.mark.parametrize(
+    ("domain", "bucket"),
+    [
+        ("my-app-assets.s3.amazonaws.com", "my-app-assets"),
+        ("my-app-assets.s3.eu-west-1.amazonaws.com", "my-app-assets"),
+        ("my-app-assets.s3-eu-west-1.amazonaws.com", "my-app-assets"),
+        ("my-app-assets.s3-website-eu-west-1.amazonaws.com", None),
+        ("abc.lambda-url.eu-west-1.on.aws", None),
+    ],
+)
+def test_s3_origin_bucket_names(domain: str, bucket: str | None) -> None:
+    from deploykit.aws.cloudfront import s3_bucket_of
+
+    assert s3_bucket_of(domain) == bucket

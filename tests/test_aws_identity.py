@@ -36,7 +36,8 @@ STATIC_KEYS = "[notes-dev]\naws_access_key_id = testing\naws_secret_access_key =
 
 
 def test_profile_from_sst_config_for_stage(
-    aws_env: dict[str, str], copy_project: Callable[[str], Path],
+    aws_env: dict[str, str],
+    copy_project: Callable[[str], Path],
 ) -> None:
     root = copy_project("healthy")
     context = context_for(root, dict(aws_env), stage="production", offline=True)
@@ -47,7 +48,8 @@ def test_profile_from_sst_config_for_stage(
 
 
 def test_profile_option_wins_over_config_files(
-    aws_env: dict[str, str], copy_project: Callable[[str], Path],
+    aws_env: dict[str, str],
+    copy_project: Callable[[str], Path],
 ) -> None:
     root = copy_project("broken")
     context = context_for(root, dict(aws_env), profile="ops", offline=True)
@@ -57,7 +59,8 @@ def test_profile_option_wins_over_config_files(
 
 
 def test_profile_from_deploy_config_before_sst_config(
-    aws_env: dict[str, str], copy_project: Callable[[str], Path],
+    aws_env: dict[str, str],
+    copy_project: Callable[[str], Path],
 ) -> None:
     root = copy_project("healthy")
     config = json.loads((root / ".deploy-config.json").read_text())
@@ -132,8 +135,12 @@ def write_sso_profile(env: dict[str, str], home: Path, expires_at: str | None) -
     cache = home / ".aws" / "sso" / "cache"
     cache.mkdir(parents=True)
     name = hashlib.sha1(start_url.encode()).hexdigest() + ".json"
-    token = {"startUrl": start_url, "region": "eu-west-1", "accessToken": "token-value-not-shown",
-             "expiresAt": expires_at}
+    token = {
+        "startUrl": start_url,
+        "region": "eu-west-1",
+        "accessToken": "token-value-not-shown",
+        "expiresAt": expires_at,
+    }
     (cache / name).write_text(json.dumps(token))
 
 
@@ -202,7 +209,10 @@ def test_offline_skips_identity_call(aws_env: dict[str, str], tmp_path: Path) ->
     ],
 )
 def test_aws_rules_fire_on_collected_facts(
-    aws_env: dict[str, str], tmp_path: Path, env_update: dict[str, str], rule_id: str,
+    aws_env: dict[str, str],
+    tmp_path: Path,
+    env_update: dict[str, str],
+    rule_id: str,
 ) -> None:
     env = {**aws_env, **env_update}
     rules = select_rules(load_rules(), "doctor", ["aws"])
@@ -211,7 +221,9 @@ def test_aws_rules_fire_on_collected_facts(
 
 
 def test_doctor_cli_select_aws_clean(
-    aws_env: dict[str, str], copy_project: Callable[[str], Path], cli: Callable[..., object],
+    aws_env: dict[str, str],
+    copy_project: Callable[[str], Path],
+    cli: Callable[..., object],
 ) -> None:
     root = copy_project("healthy")
     write_profiles(aws_env, STATIC_PROFILE, STATIC_KEYS)
@@ -220,10 +232,60 @@ def test_doctor_cli_select_aws_clean(
 
 
 def test_doctor_cli_select_aws_missing_profile(
-    aws_env: dict[str, str], copy_project: Callable[[str], Path], cli: Callable[..., object],
+    aws_env: dict[str, str],
+    copy_project: Callable[[str], Path],
+    cli: Callable[..., object],
 ) -> None:
     root = copy_project("healthy")
     result = cli("doctor", str(root), "--select", "aws", "--format", "json", env=aws_env)
     assert result.returncode == 1  # type: ignore[attr-defined]
     assert "aws/profile-not-found" in result.stdout  # type: ignore[attr-defined]
     assert "notes-dev" in result.stdout  # type: ignore[attr-defined]
+
+
+def test_sso_session_section_token_found(aws_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**aws_env, "HOME": str(tmp_path)}
+    write_profiles(
+        env,
+        "[profile team]\nsso_session = corp\nsso_account_id = 123456789012\n"
+        "sso_role_name = Deployer\nregion = eu-west-1\n"
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n"
+        "sso_region = eu-west-1\n",
+    )
+    cache = tmp_path / ".aws" / "sso" / "cache"
+    cache.mkdir(parents=True)
+    name = hashlib.sha1(b"corp").hexdigest() + ".json"
+    (cache / name).write_text(json.dumps({"accessToken": "x", "expiresAt": "2999-01-01T00:00:00Z"}))
+    sso = facts_of(context_for(tmp_path, env, profile="team", offline=True))["aws.sso"][0]
+    assert sso.data["sso_session"] == "corp"
+    assert sso.data["start_url"] == "https://corp.awsapps.com/start"
+    assert sso.data["cache_found"] is True
+    assert sso.data["expired"] is False
+
+
+def test_sso_refreshable_token_not_expired(aws_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**aws_env, "HOME": str(tmp_path)}
+    write_sso_profile(env, tmp_path, "2020-01-01T00:00:00Z")
+    cache_file = next((tmp_path / ".aws" / "sso" / "cache").iterdir())
+    token = json.loads(cache_file.read_text())
+    token.update({"refreshToken": "r", "registrationExpiresAt": "2999-01-01T00:00:00Z"})
+    cache_file.write_text(json.dumps(token))
+    sso = facts_of(context_for(tmp_path, env, profile="shop-dev", offline=True))["aws.sso"][0]
+    assert sso.data["expired"] is False
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [
+        ("eu-west-1", True),
+        ("us-gov-west-1", True),
+        ("cn-north-1", True),
+        ("auto", False),
+        ("", False),
+        ("eu-wst-1", False),
+    ],
+)
+def test_region_validity(name: str, valid: bool) -> None:
+    from deploykit.aws.session import region_is_valid
+
+    assert region_is_valid(name) is valid

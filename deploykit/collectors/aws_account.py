@@ -9,8 +9,8 @@ Facts:
 - `aws.state_bucket` {bucket, exists, error_code, region}: HeadBucket on the
   state bucket that `/sst/bootstrap` names (`exists` is None when the call
   failed for another reason, such as AccessDenied).
-- `sst.state_lock` {app, stage, bucket, key, created, age_seconds, command,
-  update_id, run_id}: the lock object `lock/APP/STAGE.json` in the state
+- `sst.state_lock` {app, stage, bucket, key, created, age_seconds, age_minutes,
+  command, update_id, run_id}: the lock object `lock/APP/STAGE.json` in the state
   bucket, for the run's stage, or for every stage when no stage is known.
 - `aws.skipped` {reason, check}: with `--offline`, or when the app name is unknown.
 """
@@ -105,11 +105,13 @@ def collect(context: RunContext) -> Iterable[Fact]:
     else:
         locks = list_locks(s3, bucket, app)
     for lock in locks:
+        age_minutes = round(lock.age_seconds / 60) if lock.age_seconds is not None else None
         yield Fact(
             "sst.state_lock",
             {
                 "app": lock.app, "stage": lock.stage, "bucket": lock.bucket, "key": lock.key,
                 "created": lock.created, "age_seconds": lock.age_seconds,
+                "age_minutes": age_minutes,
                 "command": lock.command, "update_id": lock.update_id, "run_id": lock.run_id,
             },
             Source(api=f"s3:GetObject s3://{lock.bucket}/{lock.key}"),
