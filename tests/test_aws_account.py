@@ -233,3 +233,25 @@ def test_doctor_cli_reports_state_lock(
     assert "sst-state/state-lock-held" in text
     assert "lock/notes/production.json" in text
     assert "--stage" in text
+
+
+def test_malformed_bootstrap_value_reported(aws_env: dict[str, str], project: Path) -> None:
+    boto3.client("ssm").put_parameter(Name="/sst/bootstrap", Value="not json", Type="String")
+    rules = select_rules(load_rules(), "doctor", ["sst-state"])
+    result = diagnose(RunContext(root=project, env=dict(aws_env), stage="production"), rules)
+    assert [f.rule.id for f in result.findings] == ["sst-state/bootstrap-read-failed"]
+
+
+def test_unreachable_endpoint_reads_as_not_checked(
+    aws_env: dict[str, str],
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.aws_server import free_port
+
+    # Nothing listens on this 127.0.0.1 port, so every call fails to connect.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    rules = select_rules(load_rules(), "doctor", ["sst-state", "core/could-not-check"])
+    result = diagnose(RunContext(root=project, env=dict(aws_env), stage="production"), rules)
+    messages = [f.message for f in result.findings if f.rule.id == "core/could-not-check"]
+    assert any("SST bootstrap state" in message for message in messages)

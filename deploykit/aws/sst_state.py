@@ -59,8 +59,13 @@ def lock_key(app: str, stage: str) -> str:
 
 
 def read_bootstrap(ssm: Any) -> Bootstrap:
-    """Read `/sst/bootstrap` with an SSM client; errors become `error_code`, not exceptions."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    """Read `/sst/bootstrap` with an SSM client.
+
+    An error AWS returns (ParameterNotFound, AccessDeniedException, ...)
+    becomes `error_code`. A botocore error without a response, such as
+    EndpointConnectionError, is raised, so the check reads as not run.
+    """
+    from botocore.exceptions import ClientError
 
     try:
         response = ssm.get_parameter(Name=BOOTSTRAP_PARAMETER, WithDecryption=False)
@@ -69,8 +74,6 @@ def read_bootstrap(ssm: Any) -> Bootstrap:
         if code == "ParameterNotFound":
             return Bootstrap(found=False, error_code=code)
         return Bootstrap(found=False, error_code=code, error_message=error_message(error))
-    except BotoCoreError as error:
-        return Bootstrap(found=False, error_code=type(error).__name__, error_message=str(error))
 
     value = response.get("Parameter", {}).get("Value", "")
     try:
