@@ -8,10 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from deploykit.collectors.package import collect
 from deploykit.context import RunContext
 from deploykit.diagnosis import diagnose, load_rules, select_rules
+from deploykit.jsonspans import JsonPath, json_spans
 from deploykit.layout import find_layout
 from deploykit.packagemanager import (
     PackageManager,
@@ -213,3 +216,34 @@ def test_exec_argv_prefers_local_binary_up_the_tree(tmp_path: Path) -> None:
 def test_exec_argv_never_downloads(tmp_path: Path, name: str, expected: list[str]) -> None:
     manager = PackageManager(name, (), "default", tmp_path, tmp_path)  # type: ignore[arg-type]
     assert exec_argv(manager, "sst", ["version"]) == expected
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def walk(value: object, path: JsonPath = ()) -> list[tuple[JsonPath, object]]:
+    found: list[tuple[JsonPath, object]] = [(path, value)]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(walk(item, (*path, key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(walk(item, (*path, index)))
+    return found
+
+
+@given(value=JSON_VALUES, indent=st.sampled_from([None, 2, "\t"]))
+def test_json_spans_locate_every_value(value: object, indent: int | str | None) -> None:
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    spans = json_spans(text)
+    for path, expected in walk(value):
+        span = spans[path]
+        assert json.loads(text[span.value_start:span.value_end]) == expected
+        assert span.line == text.count("\n", 0, span.key_start) + 1

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from deploykit.collectors.versions import (
     lowest_major,
@@ -277,3 +279,25 @@ def test_sst_not_declared_rule(tmp_path: Path) -> None:
     assert findings[0].message.startswith(
         "sst.config.ts exists, but no package.json declares `sst`"
     )
+
+
+Version = tuple[int, int, int]
+VERSIONS = st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(0, 30))
+
+
+def text(version: Version) -> str:
+    return ".".join(str(part) for part in version)
+
+
+@given(version=VERSIONS, bound=VERSIONS)
+def test_comparators_follow_tuple_order(version: Version, bound: Version) -> None:
+    assert satisfies_range(text(version), f">={text(bound)}") is (version >= bound)
+    assert satisfies_range(text(version), f">= {text(bound)}") is (version >= bound)
+    assert satisfies_range(text(version), f"<{text(bound)}") is (version < bound)
+
+
+@given(version=VERSIONS, bound=VERSIONS)
+def test_caret_range_keeps_major(version: Version, bound: Version) -> None:
+    assume(bound[0] > 0)
+    expected = version >= bound and version[0] == bound[0]
+    assert satisfies_range(text(version), f"^{text(bound)}") is expected
