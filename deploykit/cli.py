@@ -28,6 +28,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: rich help formatting imports typer.rich_utils and
+    # markdown-it, which more than doubled the time of `deploy-kit --help`.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 rules_app = typer.Typer(help="List, show, test and scaffold diagnosis rules.", no_args_is_help=True)
