@@ -19,7 +19,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from engine.facts import MISSING, Fact
+from engine.facts import MISSING, Fact, field_getter
 from engine.patterns import compile_pattern
 
 Predicate = Callable[[Fact], bool]
@@ -82,11 +82,12 @@ def _compile_leaf(node: Mapping[str, Any]) -> Predicate:
     if "value" not in node:
         raise ConditionError(f"operator `{op}` needs a `value`", node, "value")
     expected = node["value"]
+    get = field_getter(path)
 
     if op == "exists":
         if not isinstance(expected, bool):
             raise ConditionError("`exists` takes `value: true` or `value: false`", node, "value")
-        return lambda fact: (fact.get(path) is not MISSING) is expected
+        return lambda fact: (get(fact) is not MISSING) is expected
 
     if op == "regex":
         if not isinstance(expected, str):
@@ -98,7 +99,7 @@ def _compile_leaf(node: Mapping[str, Any]) -> Predicate:
         search = pattern.search
 
         def matches(fact: Fact) -> bool:
-            actual = fact.get(path)
+            actual = get(fact)
             return isinstance(actual, str) and search(actual) is not None
 
         return matches
@@ -110,7 +111,7 @@ def _compile_leaf(node: Mapping[str, Any]) -> Predicate:
         negate: bool = op == "not in"
 
         def member(fact: Fact) -> bool:
-            actual = fact.get(path)
+            actual = get(fact)
             if actual is MISSING:
                 return False
             try:
@@ -123,7 +124,7 @@ def _compile_leaf(node: Mapping[str, Any]) -> Predicate:
     if op == "contains":
 
         def contains(fact: Fact) -> bool:
-            actual = fact.get(path)
+            actual = get(fact)
             if isinstance(actual, str):
                 return isinstance(expected, str) and expected in actual
             if isinstance(actual, list | tuple | dict):
@@ -133,16 +134,16 @@ def _compile_leaf(node: Mapping[str, Any]) -> Predicate:
         return contains
 
     if op == "==":
-        return lambda fact: _equal(fact.get(path), expected)
+        return lambda fact: _equal(get(fact), expected)
     if op == "!=":
-        return lambda fact: (actual := fact.get(path)) is not MISSING and not _equal(
+        return lambda fact: (actual := get(fact)) is not MISSING and not _equal(
             actual, expected
         )
 
     compare = _ORDERING[op]
 
     def ordered(fact: Fact) -> bool:
-        actual = fact.get(path)
+        actual = get(fact)
         if actual is MISSING or actual is None or isinstance(actual, bool):
             return False
         try:

@@ -92,6 +92,24 @@ def lookup(data: Any, path: str) -> Any:
     return current
 
 
+def field_getter(path: str) -> Callable[[Fact], Any]:
+    """Return a function that reads `path` from a fact, like `Fact.get` but faster.
+
+    Conditions call it once per fact and rule, so a top-level key of a plain
+    dict is read without the generic path walk.
+    """
+    if "." in path:
+        return lambda fact: lookup(fact.data, path)
+
+    def get(fact: Fact) -> Any:
+        data = fact.data
+        if type(data) is dict:
+            return data.get(path, MISSING)
+        return lookup(data, path)
+
+    return get
+
+
 class FactIndex:
     """Facts grouped by kind, so a rule only looks at the kinds it names."""
 

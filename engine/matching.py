@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.conditions import ConditionError, Predicate, compile_condition
-from engine.facts import MISSING, Fact, FactIndex
+from engine.facts import MISSING, Fact, FactIndex, field_getter
 from engine.model import Match, MatchFn
 
 MATCH_KEYS = ("kind", "where", "join", "absent")
@@ -65,11 +65,13 @@ class _Lookup:
     def __init__(self, related: _Related, facts: list[Fact]) -> None:
         self.on = related.on
         self.facts = facts
+        self.primary_getters = tuple(field_getter(field) for field, _ in self.on)
+        other_getters = tuple(field_getter(field) for _, field in self.on)
         self.by_values: dict[Any, list[Fact]] = {}
         if not self.on:
             return
         for fact in facts:
-            values = tuple(fact.get(other_field) for _, other_field in self.on)
+            values = tuple(get(fact) for get in other_getters)
             if any(value is MISSING for value in values):
                 continue
             self.by_values.setdefault(_hashable(values), []).append(fact)
@@ -77,7 +79,7 @@ class _Lookup:
     def candidates(self, primary: Fact | None) -> list[Fact]:
         if primary is None or not self.on:
             return self.facts
-        values = tuple(primary.get(primary_field) for primary_field, _ in self.on)
+        values = tuple(get(primary) for get in self.primary_getters)
         if any(value is MISSING for value in values):
             return []
         return self.by_values.get(_hashable(values), [])
@@ -108,8 +110,9 @@ def _required_equality(where: Any) -> tuple[str, Any] | None:
 
 def _by_field(index: FactIndex, kind: str, field: str) -> dict[Any, list[Fact]]:
     by_value: dict[Any, list[Fact]] = {}
+    get = field_getter(field)
     for fact in index.of_kind(kind):
-        value = fact.get(field)
+        value = get(fact)
         if value is MISSING:
             continue
         by_value.setdefault(_hashable(value), []).append(fact)
