@@ -397,3 +397,17 @@ def test_deploy_fix_without_terminal_suggests_retry(project: DeployProject) -> N
     assert result.returncode == 1
     assert "rerun with --retry 1" in result.stdout
     assert len(project.runs()) == 1
+
+
+def test_deploy_health_path_without_domain_fails_stage(project: DeployProject) -> None:
+    transcript = project.root.parent / "no-outputs.txt"
+    transcript.write_text("exit: 0\n---\n✓  Complete\n")
+    stages = json.loads((project.root / ".deploy-config.json").read_text())["stageConfig"]
+    del stages["staging"]["domain"]
+    project.configure(stageConfig=stages, healthChecks=[{"url": "/api/health"}])
+
+    result = project.deploy("staging", transcript=str(transcript))
+
+    assert result.returncode == 1
+    assert "has no domain" in result.stdout
+    assert not (project.root / ".deployment-lock-staging").exists()

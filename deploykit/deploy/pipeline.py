@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from deploykit.context import RunContext
 from deploykit.deploy.summary import Output, Timeline
-from deploykit.errors import UsageError
+from deploykit.errors import InputError, UsageError
 
 if TYPE_CHECKING:
     from deploykit.aws.session import AwsRun
@@ -277,7 +277,13 @@ class DeployPipeline:
 
         self.output.heading(f"Health checks for {self.stage}")
         base_url = stage_base_url(self.options.base_url, self.stage_config.domain, self.outputs)
-        results = run_health_checks(checks, base_url)
+        try:
+            results = run_health_checks(checks, base_url)
+        except InputError as error:
+            # SST has deployed by now, so this is a failed stage, not an input error.
+            self.output.fail(str(error))
+            self._record("health checks", "failed", started, "no URL to check")
+            return False
         self.output.health(results)
         failed = [result for result in results if not result.ok]
         if not failed:
