@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -411,3 +412,30 @@ def test_deploy_health_path_without_domain_fails_stage(project: DeployProject) -
     assert result.returncode == 1
     assert "has no domain" in result.stdout
     assert not (project.root / ".deployment-lock-staging").exists()
+
+
+def test_deploy_monorepo_runs_sst_in_its_folder(tmp_path: Path, aws_env: dict[str, str]) -> None:
+    from tests.fakesst import install_fake_sst
+    from tests.fakesst.projects import git
+
+    root = tmp_path / "acme"
+    shutil.copytree(FIXTURES / "projects" / "monorepo", root, symlinks=True)
+    install_fake_sst(root)
+    # The sample is broken on purpose; repair its two errors so that the checks pass.
+    config = root / "infra" / "sst.config.ts"
+    config.write_text(config.read_text().replace(', status: "string"', ""))
+    (root / "apps" / "web" / "next.config.mjs").write_text("export default {};\n")
+    (root / ".gitignore").write_text(".deploy-kit/\n.sst/\nnode_modules/\n")
+    git(root, "init", "-q", "-b", "main")
+    commit_all(root, "Initial commit")
+    record = tmp_path / "record.jsonl"
+
+    # deploy-timed names no distribution, and moto has none to invalidate.
+    env = fake_sst_env(record, "deploy-timed")
+
+    result = run_cli("deploy", "staging", "-C", str(root), env=env, timeout=120)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    [run] = read_records(record, "run")
+    assert Path(run["cwd"]) == (root / "infra").resolve()
+    assert (root / "infra" / ".sst" / "outputs.json").exists()
