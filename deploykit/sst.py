@@ -272,13 +272,15 @@ class PlainSink:
 class WindowSink:
     """A live window of the latest lines on a terminal; the full output stays in the log."""
 
-    def __init__(self, title: str, height: int = WINDOW_LINES) -> None:
+    def __init__(
+        self, title: str, height: int = WINDOW_LINES, stream: IO[str] | None = None,
+    ) -> None:
         from rich.console import Console
         from rich.live import Live
 
         self.title = title
         self.lines: deque[str] = deque(maxlen=height)
-        self.console = Console(stderr=False)
+        self.console = Console(file=stream or sys.stdout)
         self.live = Live(self._render(), console=self.console, transient=True, refresh_per_second=8)
         self.live.start()
 
@@ -291,7 +293,7 @@ class WindowSink:
 
     def write(self, line: str) -> None:
         self.lines.append(line)
-        self.live.update(self._render())
+        self.live.update(self._render(), refresh=True)
 
     def close(self, result: ProcessResult) -> None:
         self.live.stop()
@@ -312,7 +314,7 @@ def choose_sink(title: str, *, verbose: bool, stream: IO[str] | None = None) -> 
     stream = stream or sys.stdout
     if verbose or not stream.isatty():
         return PlainSink(stream)
-    return WindowSink(title)
+    return WindowSink(title, stream=stream)
 
 
 # `sst dev` lines that carry no information for the person watching.

@@ -17,7 +17,9 @@ import pytest
 from deploykit.sst import (
     PlainSink,
     ProcessResult,
+    WindowSink,
     build_sst_command,
+    choose_sink,
     new_log_path,
     output_distribution_id,
     output_urls,
@@ -213,3 +215,29 @@ def _wait_for(condition: object, limit: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached")
         time.sleep(0.05)
+
+
+def test_choose_sink_plain_without_terminal() -> None:
+    assert isinstance(choose_sink("sst deploy", verbose=False, stream=io.StringIO()), PlainSink)
+
+
+def test_choose_sink_window_on_terminal() -> None:
+    leader, follower = os.openpty()
+    with os.fdopen(follower, "w", encoding="utf-8") as terminal:
+        sink = choose_sink("sst deploy --stage staging", verbose=False, stream=terminal)
+        sink.write("|  Building    Web sst:aws:Nextjs")
+        sink.close(ProcessResult(0, Path("x.log"), 0.1))
+        shown = os.read(leader, 65536).decode("utf-8", errors="replace")
+    os.close(leader)
+
+    assert isinstance(sink, WindowSink)
+    assert "Building    Web" in shown
+
+
+def test_choose_sink_plain_with_verbose_on_terminal() -> None:
+    leader, follower = os.openpty()
+    with os.fdopen(follower, "w", encoding="utf-8") as terminal:
+        sink = choose_sink("sst deploy", verbose=True, stream=terminal)
+    os.close(leader)
+
+    assert isinstance(sink, PlainSink)
