@@ -19,6 +19,10 @@ from engine.model import Finding, Rule
 
 # Rule id, message and evidence files: see `verification_key`.
 FindingKey = tuple[str, str, tuple[str, ...]]
+# Facts that record a past run (a log, a failed deploy). Collecting again
+# cannot make them go away, so a fix for a finding based on them, like a fix
+# that only stores settings for the next SST run, is checked by that next run.
+RECORDED_KINDS = frozenset({"log.line", "deploy.failure"})
 # Each round applies at least one plan per file, so rounds end once no two
 # safe fixes share a file; the bound stops a fixer whose plan never settles.
 MAX_FIX_ROUNDS = 5
@@ -39,8 +43,9 @@ class CheckResult:
     """Findings of one run after any fixes, with the fixes tried and the collected facts.
 
     `findings` holds each finding once: a fixed one has `fixed=True` and
-    `verified` telling whether collecting again found it gone; the others are
-    still open. Findings that appeared only after the fixes are included too.
+    `verified` telling whether collecting again found it gone (None when only
+    the next SST run can tell), and the others are still open. Findings that
+    appeared only after the fixes are included too.
     """
 
     context: RunContext
@@ -55,7 +60,7 @@ class CheckResult:
     @property
     def open_findings(self) -> list[Finding]:
         """Findings still present: not fixed, or fixed but still found afterwards."""
-        return [f for f in self.findings if not (f.fixed and f.verified)]
+        return [f for f in self.findings if not f.fixed or f.verified is False]
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.open_findings if f.severity == severity)
@@ -66,7 +71,12 @@ class CheckResult:
 
     @property
     def fixed_unverified(self) -> int:
-        return sum(1 for f in self.findings if f.fixed and not f.verified)
+        return sum(1 for f in self.findings if f.fixed and f.verified is False)
+
+    @property
+    def fixed_next_run(self) -> int:
+        """Fixes applied that only the next SST run can check."""
+        return sum(1 for f in self.findings if f.fixed and f.verified is None)
 
     @property
     def manual_waiting(self) -> int:
@@ -171,7 +181,9 @@ def _merge(
         if not outcome.applied:
             fixes.append(FixOutcome(finding, False, None, outcome.error))
             continue
-        verified = key not in remaining
+        verified: bool | None = key not in remaining
+        if not verified and checked_next_run(finding):
+            verified = None
         fixed = replace(finding, fixed=True, verified=verified)
         fixes.append(FixOutcome(fixed, True, verified))
         findings.append(fixed)
@@ -181,6 +193,19 @@ def _merge(
             continue
         findings.append(finding)
     return _by_rule_order(findings, before + after), fixes
+
+
+def checked_next_run(finding: Finding) -> bool:
+    """Return whether collecting again cannot show this finding's fix working.
+
+    That holds when the finding rests on a recorded fact (a log line, a failed
+    deploy), or when its plan only stores settings for the next SST run.
+    """
+    facts = [finding.match.primary, *finding.match.joined]
+    if any(fact is not None and fact.kind in RECORDED_KINDS for fact in facts):
+        return True
+    plan = finding.plan
+    return plan is not None and bool(plan.env) and not plan.edits and not plan.commands
 
 
 def _by_rule_order(findings: list[Finding], reference: list[Finding]) -> list[Finding]:

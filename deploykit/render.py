@@ -70,6 +70,8 @@ def summary_line(result: CheckResult) -> str:
     parts.append(f"{result.fixed_verified} fixed and verified")
     if result.fixed_unverified:
         parts.append(f"{result.fixed_unverified} fixed but still found")
+    if result.fixed_next_run:
+        parts.append(f"{result.fixed_next_run} fixed, checked on the next SST run")
     parts.append(f"{_plural(result.manual_waiting, 'manual fix', 'manual fixes')} waiting")
     if result.safe_available:
         parts.append(
@@ -105,10 +107,12 @@ def render_text(result: CheckResult, stream: IO[str], *, width: int | None = Non
         for finding in findings:
             _print_finding(console, finding, marker, style, failed)
 
-    fixed = [f for f in result.findings if f.fixed and f.verified]
-    if fixed:
+    for heading, verified in (("Fixed", True), ("Fixed, checked on the next SST run", None)):
+        fixed = [f for f in result.findings if f.fixed and f.verified is verified]
+        if not fixed:
+            continue
         console.print()
-        console.print(Text(f"Fixed ({len(fixed)})", style="bold green"))
+        console.print(Text(f"{heading} ({len(fixed)})", style="bold green"))
         for finding in fixed:
             line = Text("✔ ", style="green")
             line.append(finding.rule.id, style="bold")

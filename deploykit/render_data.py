@@ -31,6 +31,7 @@ def summary_counts(result: CheckResult) -> dict[str, int]:
         "info": result.count("info"),
         "fixed_verified": result.fixed_verified,
         "fixed_not_verified": result.fixed_unverified,
+        "fixed_next_run": result.fixed_next_run,
         "manual_fixes_waiting": result.manual_waiting,
         "safe_fixes_available": result.safe_available,
     }
@@ -61,7 +62,9 @@ def _finding_data(
     rule = finding.rule
     status = "open"
     if finding.fixed:
-        status = "fixed" if finding.verified else "fixed_not_verified"
+        status = {True: "fixed", False: "fixed_not_verified", None: "fixed_next_run"}[
+            finding.verified
+        ]
     return {
         "rule_id": rule.id,
         "title": rule.title,

@@ -307,3 +307,48 @@ def test_apply_plans_shared_journal_undoes_all(project: Path) -> None:
     undo_last(project)
 
     assert (project / "package.json").read_bytes() == original
+
+
+LOG_RULE = """
+rules:
+  - id: test/ambient-plugins
+    title: Ambient Pulumi plugin
+    severity: error
+    scopes: [triage]
+    match:
+      kind: log.line
+      where: {field: text, op: regex, value: "ambient plugin"}
+    message: "line {line}: an ambient Pulumi plugin was used"
+    why: w
+    manual_steps: m
+    fix:
+      fixer: set-run-env
+      safety: safe
+      params: {name: PULUMI_IGNORE_AMBIENT_PLUGINS, value: "true"}
+"""
+
+
+def test_run_checks_log_fix_checked_next_run(project: Path) -> None:
+    from deploykit.checks import run_checks
+    from deploykit.context import RunContext
+    from deploykit.diagnosis import default_registry
+    from deploykit.runsettings import load_run_env
+    from engine.facts import Fact, Source
+    from engine.loader import load_rule_file
+
+    rule_file = project.parent / "log.yaml"
+    rule_file.write_text(LOG_RULE, encoding="utf-8")
+    rules, _ = load_rule_file(rule_file, fixer_lookup=default_registry().max_safety)
+    log_line = Fact(
+        "log.line",
+        {"text": "error: ambient plugin found", "line": 7},
+        Source(file="deploy.log", line=7),
+    )
+    context = RunContext(root=project, scope="triage", stage="dev", offline=True)
+
+    result = run_checks(context, rules, fix=True, extra_facts=[log_line])
+
+    assert [(f.fixed, f.verified) for f in result.findings] == [(True, None)]
+    assert result.fixed_next_run == 1
+    assert result.exit_code == 0
+    assert load_run_env(project, "dev") == {"PULUMI_IGNORE_AMBIENT_PLUGINS": "true"}

@@ -231,3 +231,13 @@ def test_sarif_rule_index_points_at_rule(fixed_broken: CheckResult) -> None:
 
     for result in run["results"]:
         assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_summary_line_counts_fix_checked_next_run() -> None:
+    result = result_of(finding("x/f1", "error", safe("x/f1"), fixed=True, verified=None))
+
+    assert summary_line(result) == (
+        "0 errors, 0 warnings; 0 fixed and verified; 1 fixed, checked on the next SST run; "
+        "0 manual fixes waiting"
+    )
+    assert result.exit_code == 0

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from deploykit.checks import env_store_for, run_checks, verification_key
+from deploykit.checks import checked_next_run, env_store_for, run_checks, verification_key
 from deploykit.context import RunContext
 from deploykit.diagnosis import load_rules, select_rules
 from deploykit.errors import InputError, UsageError
@@ -118,11 +118,18 @@ def _verify(
     after = run_checks(context, rules, fix=False)
     remaining = {verification_key(f) for f in after.findings}
     still = [f for f in applied if verification_key(f) in remaining]
+    failed = False
     for finding in applied:
-        state = "still found" if finding in still else "fixed and verified"
+        if finding not in still:
+            state = "fixed and verified"
+        elif checked_next_run(finding):
+            state = "fixed, checked on the next SST run"
+        else:
+            state = "still found"
+            failed = True
         stdout.write(f"{finding.rule.id}: {state}\n")
     stdout.write("Undo with: deploy-kit fix --undo\n")
-    return 1 if still else 0
+    return 1 if failed else 0
 
 
 def _undo(root: Path, stdout: IO[str]) -> int:
