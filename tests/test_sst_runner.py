@@ -241,3 +241,14 @@ def test_choose_sink_plain_with_verbose_on_terminal() -> None:
     os.close(leader)
 
     assert isinstance(sink, PlainSink)
+
+
+def test_run_streamed_stops_group_after_timeout(tmp_path: Path) -> None:
+    result = run_streamed(
+        ["/bin/sh", "-c", "echo started; sleep 30"], cwd=tmp_path, env=dict(os.environ),
+        log_path=tmp_path / "x.log", sink=RecordingSink(), timeout=0.5,
+    )
+
+    assert result.timed_out
+    assert result.exit_code == -signal.SIGTERM
+    assert result.tail == ("started",)
