@@ -60,7 +60,7 @@ def fake_env(tmp_path: Path, transcript: str) -> dict[str, str]:
     return {**os.environ, **fake_sst_env(tmp_path / "record.jsonl", transcript)}
 
 
-def test_run_streamed_sends_every_line_to_sink_and_log(tmp_path: Path) -> None:
+def test_run_streamed_logs_every_line(tmp_path: Path) -> None:
     sink = RecordingSink()
     log_path = tmp_path / "logs" / "staging.log"
 
@@ -127,7 +127,7 @@ def test_new_log_path_never_reuses_a_name(tmp_path: Path) -> None:
     assert second.name.startswith("staging-")
 
 
-def test_build_sst_command_prefers_local_binary_and_adds_stage(tmp_path: Path) -> None:
+def test_build_sst_command_prefers_local_binary(tmp_path: Path) -> None:
     project = make_project(tmp_path)
 
     command = build_sst_command(project, "staging", "deploy", base_env={"PATH": "/usr/bin"})
