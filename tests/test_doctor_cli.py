@@ -295,3 +295,18 @@ def test_run_cli_helper_uses_fixed_width() -> None:
 
     assert result.returncode == 0
     assert max(len(line) for line in result.stdout.splitlines()) <= 100
+
+
+def test_cli_start_imports_no_heavy_module() -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "deploykit", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    heavy = {"boto3", "botocore", "httpx", "tree_sitter", "ruamel", "ruamel.yaml", "re2"}
+    assert imported, "python -X importtime printed no modules"
+    assert sorted(imported & heavy) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -241,3 +242,38 @@ def test_summary_line_counts_fix_checked_next_run() -> None:
         "0 manual fixes waiting"
     )
     assert result.exit_code == 0
+
+
+class TerminalStream(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def colour_codes(text: str) -> list[str]:
+    """Return the SGR parameters in `text` that set a foreground or background colour."""
+    codes = []
+    for parameters in re.findall(r"\x1b\[([0-9;]*)m", text):
+        for code in parameters.split(";"):
+            if code and (30 <= int(code) <= 49 or 90 <= int(code) <= 107):
+                codes.append(code)
+    return codes
+
+
+def test_text_report_colours_only_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TERM", raising=False)
+    terminal = TerminalStream()
+
+    render_report(secret_result(), "text", terminal, width=100)
+
+    assert colour_codes(terminal.getvalue())
+
+
+def test_text_report_no_color_on_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    terminal = TerminalStream()
+
+    render_report(secret_result(), "text", terminal, width=100)
+
+    # NO_COLOR removes colour only; bold and dim may stay.
+    assert colour_codes(terminal.getvalue()) == []
