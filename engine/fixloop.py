@@ -316,6 +316,11 @@ class Journal:
         if self.path is None:
             folder = resolve_inside(self.root, str(JOURNAL_DIR))
             folder.mkdir(parents=True, exist_ok=True)
+            # Journal entries hold copies of project files and are local to
+            # this checkout, so git should not offer to commit them.
+            ignore = folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("*\n", encoding="utf-8")
             # Names sort in creation order, so the newest entry is the last one.
             stamp = self.created.strftime("%Y%m%dT%H%M%S.%fZ")
             self.path = folder / f"{stamp}-{os.getpid()}.json"

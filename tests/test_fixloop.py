@@ -352,3 +352,11 @@ def test_run_checks_log_fix_checked_next_run(project: Path) -> None:
     assert result.fixed_next_run == 1
     assert result.exit_code == 0
     assert load_run_env(project, "dev") == {"PULUMI_IGNORE_AMBIENT_PLUGINS": "true"}
+
+
+def test_journal_folder_ignored_by_git(project: Path) -> None:
+    original = (project / "package.json").read_bytes()
+
+    apply_plans(project, [make_plan(FileEdit("package.json", original, b"{}\n"))])
+
+    assert (project / ".deploy-kit" / "journal" / ".gitignore").read_text() == "*\n"
