@@ -54,8 +54,6 @@ def _load_with_cache(
     """Return the rules from the rule cache (see `engine.cache`), or from `load` on a miss.
 
     Set DEPLOY_KIT_NO_RULE_CACHE=1 to always read the rule files.
-    NOTE: a cache hit does not repeat the loader's warnings, such as a
-    `disable:` entry that names no rule; they are logged on the first run only.
     """
     import os
 

@@ -7,7 +7,9 @@ rule files, fixers and engine code rebuilds them from that JSON and compiles
 their matchers again, which skips YAML parsing.
 
 Only valid rule sets are stored, so an invalid file is always read by the
-real loader and reported with the same file, line and key. JSON, not pickle:
+real loader and reported with the same file, line and key. Warnings the
+loader logged (such as a `disable:` entry that names no rule) are stored
+with the rules and logged again on every cache hit. JSON, not pickle:
 a cache file someone else wrote can give wrong rules at worst, never run code.
 """
 
@@ -30,7 +32,7 @@ from engine.model import FixSpec, Rule, RuleCase
 log = logging.getLogger(__name__)
 
 # Raise when the stored form of a rule changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 def cache_folder(env: Mapping[str, str]) -> Path:
@@ -60,18 +62,44 @@ def load_cached(folder: Path, key: str, load: Callable[[], list[Rule]]) -> list[
     path = folder / f"{key}.json"
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
-        return [rule_from_data(item) for item in stored]
+        rules = [rule_from_data(item) for item in stored["rules"]]
+        warnings = [(str(name), str(message)) for name, message in stored["warnings"]]
     except FileNotFoundError:
         pass
     except (OSError, ValueError, KeyError, TypeError) as error:
         log.debug("rule cache %s is unusable, loading the rule files: %s", path, error)
+    else:
+        for name, message in warnings:
+            logging.getLogger(name).warning("%s", message)
+        return rules
 
-    rules = load()
+    capture = _WarningCapture()
+    root_logger = logging.getLogger()
+    root_logger.addHandler(capture)
     try:
-        _write(path, json.dumps([rule_to_data(rule) for rule in rules]))
+        rules = load()
+    finally:
+        root_logger.removeHandler(capture)
+    if not root_logger.isEnabledFor(logging.WARNING):
+        # Warnings were not emitted, so they could not be recorded for replay.
+        return rules
+    document = {"rules": [rule_to_data(rule) for rule in rules], "warnings": capture.warnings}
+    try:
+        _write(path, json.dumps(document))
     except (OSError, TypeError, ValueError) as error:
         log.debug("rule cache %s not written: %s", path, error)
     return rules
+
+
+class _WarningCapture(logging.Handler):
+    """Record the warnings logged while rules load, so a cache hit logs them again."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.warnings: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.warnings.append((record.name, record.getMessage()))
 
 
 def _write(path: Path, text: str) -> None:

@@ -54,3 +54,20 @@ def test_cache_does_not_hide_rule_error(cache_home: Path, copy_project) -> None:
 
     assert str(cached_error.value).startswith(".deploy-kit/rules/bad.yaml:2:")
     assert str(cached_again.value) == str(cached_error.value)
+
+
+def test_cache_hit_repeats_loader_warnings(
+    cache_home: Path,
+    copy_project,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+) -> None:
+    root = copy_project("healthy")
+    (root / ".deploy-kit" / "rules").mkdir(parents=True)
+    (root / ".deploy-kit" / "rules" / "off.yaml").write_text("disable: [acme/no-such-rule]\n")
+    load_rules(root)
+    caplog.clear()
+
+    load_rules(root)
+
+    assert list(cache_home.rglob("*.json"))
+    assert "acme/no-such-rule" in caplog.text
