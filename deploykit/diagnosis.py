@@ -72,7 +72,8 @@ def _load_with_cache(
     code.append(Path(rulepacks.__file__))
     fixer_catalog = ";".join(f"{s.name}={s.max_safety}={s.target}" for s in registry)
     try:
-        key = cache.cache_key(((f.path, f"{f.pack}:{f.display}") for f in files), code, fixer_catalog)
+        named_files = ((f.path, f"{f.pack}:{f.display}") for f in files)
+        key = cache.cache_key(named_files, code, fixer_catalog)
     except OSError:
         return load()
     return cache.load_cached(cache.cache_folder(os.environ), key, load)
