@@ -9,16 +9,23 @@ from typing import Any
 from engine.fixing import FixContext
 from engine.model import Finding
 from engine.plan import CommandStep, FixPlan
-from engine.templates import render
+from engine.templates import regex_captures, render
 
 
 def plan(finding: Finding, context: FixContext, params: Mapping[str, Any]) -> FixPlan | None:
-    """Show `params.commands` (templates over the finding's facts) as manual steps."""
+    """Show `params.commands` (templates over the finding's facts) as manual steps.
+
+    The templates take the same placeholders as the rule's message, `{capture.NAME}` included.
+    """
+    captures = regex_captures(finding.rule.match.get("where"), finding.match)
+
+    def fill(template: Any) -> str:
+        return render(str(template), finding.match, finding.rule.aliases, captures)
+
     commands = tuple(
-        CommandStep(tuple(shlex.split(render(str(command), finding.match, finding.rule.aliases))))
-        for command in params.get("commands", [])
+        CommandStep(tuple(shlex.split(fill(command)))) for command in params.get("commands", [])
     )
-    description = render(str(params.get("description", finding.rule.title)), finding.match, finding.rule.aliases)
+    description = fill(params.get("description", finding.rule.title))
     return FixPlan(
         rule_id=finding.rule.id,
         fixer="explain",

@@ -171,6 +171,17 @@ def test_triage_case_log(
     assert any(named in finding["message"] for finding in findings)
 
 
+def test_triage_fix_fills_regex_captures(cli: Cli, tmp_path: Path) -> None:
+    log = CASES / "node-js-too-old-for-next-js" / "build.log"
+
+    result = cli("triage", str(log), "-C", str(tmp_path), "--format", "json")
+
+    [finding] = _findings(_report(result), "versions/node-too-old-for-next-in-log")
+    assert finding["fix"]["description"] == (
+        "use a Node.js that satisfies >=20.9.0 and pin it in .nvmrc"
+    )
+
+
 def test_triage_text_report_names_evidence(cli: Cli, tmp_path: Path) -> None:
     log = CASES / "stage-lock-left-after-an-interrupted-ci-deploy" / "deploy.log"
 
