@@ -118,6 +118,30 @@ def test_doctor_unknown_format_one_line(cli: CLI, copy_project: Callable[[str], 
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("option", ["--select", "--ignore"])
+def test_doctor_unknown_rule_selector(
+    cli: CLI, copy_project: Callable[[str], Path], option: str,
+) -> None:
+    root = copy_project("healthy")
+
+    result = cli("doctor", str(root), "--offline", option, "aws/profile-not-fuond")
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert f"unknown rule id or prefix 'aws/profile-not-fuond' in {option}" in result.stderr
+    assert result.stdout == ""
+
+
+def test_doctor_select_outside_scope(cli: CLI, copy_project: Callable[[str], Path]) -> None:
+    root = copy_project("healthy")
+
+    result = cli("doctor", str(root), "--offline", "--select", "log-sst-state")
+
+    assert result.returncode == 2
+    assert "matches no rule that `doctor` runs" in result.stderr
+    assert result.stdout == ""
+
+
 def test_doctor_text_report_snapshot(
     cli: CLI, copy_project: Callable[[str], Path], snapshot
 ) -> None:  # type: ignore[no-untyped-def]

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deploykit.checks import run_checks
 from deploykit.context import RunContext
-from deploykit.diagnosis import load_rules, select_rules
+from deploykit.diagnosis import id_matches, load_rules, select_rules
 from deploykit.errors import UsageError
 from deploykit.project import resolve_root
 from deploykit.render import FORMATS, render_report
+
+if TYPE_CHECKING:
+    from engine.model import Rule
 
 
 def run_doctor(
@@ -32,7 +37,29 @@ def run_doctor(
         )
     root = resolve_root(path)
     context = RunContext(root=root, scope="doctor", stage=stage, profile=profile, offline=offline)
-    rules = select_rules(load_rules(root), "doctor", select, ignore)
+    all_rules = load_rules(root)
+    check_selectors(all_rules, select, ignore)
+    rules = select_rules(all_rules, "doctor", select, ignore)
     result = run_checks(context, rules, fix=fix)
     render_report(result, output_format, sys.stdout)
     return result.exit_code
+
+
+def check_selectors(rules: Sequence[Rule], select: list[str], ignore: list[str]) -> None:
+    """Raise UsageError for a --select or --ignore value that matches no loaded rule.
+
+    A mistyped --select would otherwise run no rule and exit 0, and a mistyped
+    --ignore would leave the rule it meant to skip running.
+    """
+    for option, selectors in (("--select", select), ("--ignore", ignore)):
+        for selector in selectors:
+            if not any(id_matches(rule.id, selector) for rule in rules):
+                raise UsageError(
+                    f"unknown rule id or prefix {selector!r} in {option}; "
+                    "`deploy-kit rules list` lists the rule ids"
+                )
+    if select and not select_rules(rules, "doctor", select):
+        raise UsageError(
+            f"--select {' '.join(select)} matches no rule that `doctor` runs; "
+            "`deploy-kit rules list` shows each rule's scopes"
+        )
