@@ -50,4 +50,30 @@ def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_cli
 
 
+@pytest.fixture(scope="session")
+def _rule_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory, _rule_cache_home: Path,
+) -> None:
+    """Keep every test away from real AWS, the user's AWS files and the user's cache.
+
+    AWS calls go to a closed port on 127.0.0.1 unless a test sets AWS_ENDPOINT_URL
+    (the moto fixtures do), so a test without the moto server fails fast as
+    "could not check" instead of reaching AWS with the machine's credentials.
+    """
+    home = tmp_path_factory.mktemp("aws-home")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_rule_cache_home))
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                 "AWS_SESSION_TOKEN", "CI"):
+        monkeypatch.delenv(name, raising=False)
+
+
 pytest_plugins = ["tests.aws_server"]
