@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -308,6 +310,44 @@ def test_triage_binary_standard_input(cli: Cli, tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "standard input is binary" in result.stderr
+
+
+def test_triage_reads_fifo_once(cli: Cli, tmp_path: Path) -> None:
+    # A FIFO, as `deploy-kit triage <(gh run view --log)` passes, yields its bytes once.
+    fifo = tmp_path / "ci.fifo"
+    os.mkfifo(fifo)
+    log = FIXTURES / "logs" / "sst4-deploy-locked.log"
+
+    def write_log() -> None:
+        with fifo.open("wb") as stream:
+            stream.write(log.read_bytes())
+
+    writer = threading.Thread(target=write_log, daemon=True)
+    writer.start()
+    result = cli("triage", str(fifo), "-C", str(tmp_path), "--format", "json", timeout=30)
+    writer.join(timeout=5)
+
+    assert result.returncode == 1, result.stderr
+    [finding] = _findings(_report(result), "log-sst-state/stage-locked")
+    assert _lines(finding) == [8]
+    assert finding["evidence"][0]["file"] == str(fifo)
+
+
+def test_triage_binary_fifo(cli: Cli, tmp_path: Path) -> None:
+    fifo = tmp_path / "core.fifo"
+    os.mkfifo(fifo)
+
+    def write_binary() -> None:
+        with fifo.open("wb") as stream:
+            stream.write(b"abc\x00def")
+
+    writer = threading.Thread(target=write_binary, daemon=True)
+    writer.start()
+    result = cli("triage", str(fifo), "-C", str(tmp_path), timeout=30)
+    writer.join(timeout=5)
+
+    assert result.returncode == 2
+    assert "is binary (NUL byte at offset 3)" in result.stderr
 
 
 def test_triage_undecodable_bytes(cli: Cli, tmp_path: Path) -> None:

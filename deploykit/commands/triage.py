@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -38,8 +39,16 @@ def run_triage(path: Path, log_file: str, *, fix: bool, output_format: str) -> i
             )
         with tempfile.TemporaryDirectory(prefix="deploy-kit-triage-") as folder:
             spooled = Path(folder) / "stdin.log"
-            _spool(sys.stdin.buffer, spooled)
+            _spool(sys.stdin.buffer, spooled, "standard input")
             result = triage_log(context, spooled, failure=None, fix=fix, display=STDIN_NAME)
+    elif _is_stream(Path(log_file)):
+        # A pipe such as `<(gh run view --log)` can be read only once, but the
+        # log is read several times (binary probe, stage header, scan).
+        with tempfile.TemporaryDirectory(prefix="deploy-kit-triage-") as folder:
+            spooled = Path(folder) / "stream.log"
+            with open(log_file, "rb") as stream:
+                _spool(stream, spooled, repr(log_file))
+            result = triage_log(context, spooled, failure=None, fix=fix, display=log_file)
     else:
         result = triage_log(context, Path(log_file), failure=None, fix=fix)
 
@@ -54,14 +63,25 @@ def run_triage(path: Path, log_file: str, *, fix: bool, output_format: str) -> i
     return result.exit_code
 
 
-def _spool(stream: BinaryIO, target: Path) -> None:
-    """Copy standard input to `target` in blocks, rejecting binary input early."""
+def _is_stream(path: Path) -> bool:
+    """Tell whether `path` is a pipe (FIFO), whose bytes can be read only once."""
+    try:
+        return stat.S_ISFIFO(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def _spool(stream: BinaryIO, target: Path, name: str) -> None:
+    """Copy `stream` to `target` in blocks, rejecting binary input early.
+
+    `name` is how errors call the input.
+    """
     head = stream.read(BINARY_PROBE_BYTES)
     nul = head.find(b"\x00")
     if nul >= 0:
         raise InputError(
-            f"standard input is binary (NUL byte at offset {nul}), not a text log; "
-            "pipe the log SST or CI printed"
+            f"{name} is binary (NUL byte at offset {nul}), not a text log; "
+            "pass the log SST or CI printed"
         )
     with target.open("wb") as output:
         output.write(head)
