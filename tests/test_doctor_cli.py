@@ -142,6 +142,39 @@ def test_doctor_select_outside_scope(cli: CLI, copy_project: Callable[[str], Pat
     assert result.stdout == ""
 
 
+
+def finding_ids(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [finding["rule_id"] for finding in json.loads(result.stdout)["findings"]]
+
+
+def test_doctor_unparsed_config_only_syntax_error(
+    cli: CLI, copy_project: Callable[[str], Path],
+) -> None:
+    root = copy_project("healthy")
+    config = root / "sst.config.ts"
+    config.write_text(config.read_text(encoding="utf-8").removesuffix("});\n"), encoding="utf-8")
+
+    result = cli("doctor", str(root), "--offline", "--format", "json")
+
+    # The region and profile are set in the file that does not parse, so the
+    # AWS rules cannot tell whether they are missing.
+    assert result.returncode == 1
+    assert finding_ids(result) == ["sst-config/syntax-error"]
+
+
+def test_doctor_invalid_package_json_no_sst_finding(
+    cli: CLI, copy_project: Callable[[str], Path],
+) -> None:
+    root = copy_project("healthy")
+    (root / "package.json").write_text('{"name": "notes",\n', encoding="utf-8")
+
+    result = cli("doctor", str(root), "--offline", "--format", "json", "--select", "package",
+                 "--select", "versions")
+
+    assert result.returncode == 1
+    assert "package/invalid-package-json" in finding_ids(result)
+    assert "versions/sst-not-declared" not in finding_ids(result)
+
 def test_doctor_text_report_snapshot(
     cli: CLI, copy_project: Callable[[str], Path], snapshot
 ) -> None:  # type: ignore[no-untyped-def]
