@@ -10,8 +10,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
-from deploykit.errors import UsageError
+from deploykit.errors import DeployKitError, UsageError
 
 STAGE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 
@@ -30,7 +31,7 @@ def validate_stage_name(name: str, configured: Sequence[str]) -> None:
     if configured and name not in configured:
         listed = ", ".join(configured)
         closest = closest_stage(name, configured)
-        hint = f"deploy {closest!r}, or add {name!r} there" if closest else f"add {name!r} there"
+        hint = f"use {closest!r}, or add {name!r} there" if closest else f"add {name!r} there"
         raise UsageError(
             f"stage {name!r} is not in the stages of .deploy-config.json ({listed}); {hint}"
         )
@@ -58,3 +59,20 @@ def closest_stage(name: str, configured: Sequence[str]) -> str | None:
 def _suggestion(name: str, configured: Sequence[str]) -> str:
     closest = closest_stage(name, configured)
     return f"; did you mean {closest!r}?" if closest else ""
+
+
+def check_stage_option(root: Path, stage: str | None) -> None:
+    """Validate a `--stage` value against the project's configured stages.
+
+    A `.deploy-config.json` that cannot be read is reported by its own rule,
+    so here it only means "no configured stages".
+    """
+    if stage is None:
+        return
+    from deploykit.config import load_deploy_config
+
+    try:
+        config = load_deploy_config(root)
+    except DeployKitError:
+        config = None
+    validate_stage_name(stage, config.stages if config is not None else [])

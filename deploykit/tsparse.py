@@ -48,16 +48,35 @@ def parse_typescript(source: bytes) -> Tree:
 def first_syntax_problem(tree: Tree) -> SyntaxProblem | None:
     """Return the first ERROR or MISSING node, or None when the file parsed cleanly."""
     root = tree.root_node
+    source = root.text or b""
+    if b"\x00" in source:
+        return SyntaxProblem(1, 1, "the file contains NUL bytes, so it is not a text file")
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError as error:
+        row = source.count(b"\n", 0, error.start) + 1
+        return SyntaxProblem(row, 1, "the file is not valid UTF-8; save it as UTF-8")
     if not root.has_error:
         return None
+    end = len(source.rstrip())
     for node in walk(root):
         if node.is_missing:
             return SyntaxProblem(*position(node), f"missing `{node.type}`")
         if node.is_error:
-            snippet = text(node).splitlines()[0][:40] if text(node) else ""
-            message = f"unexpected `{snippet}`" if snippet else "syntax error"
+            snippet = _printable(text(node).splitlines()[0][:40] if text(node) else "")
+            if node.end_byte >= end and node.start_byte < end:
+                message = (
+                    f"`{snippet}` is not closed before the end of the file "
+                    "(a `)`, `}` or `]` is missing)"
+                )
+            else:
+                message = f"unexpected `{snippet}`" if snippet else "syntax error"
             return SyntaxProblem(*position(node), message)
     return SyntaxProblem(1, 1, "syntax error")
+
+
+def _printable(snippet: str) -> str:
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in snippet)
 
 
 def walk(node: Node) -> Iterator[Node]:

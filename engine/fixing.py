@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.facts import FactIndex
 from engine.model import Finding, Safety
+from engine.paths import PathEscapeError
 from engine.plan import FixPlan
 
 log = logging.getLogger(__name__)
@@ -86,12 +87,27 @@ def plan_fix(finding: Finding, context: FixContext, registry: FixerRegistry) -> 
         return finding
     try:
         plan = fixer.load()(finding, context, spec.params)
-    except Exception:  # a broken fixer must not hide the finding itself
-        log.exception("fixer %s failed for rule %s", spec.fixer, finding.rule.id)
-        return finding
+    except PathEscapeError as error:
+        return replace(finding, plan=_unplanned(finding, spec.fixer, str(error)))
+    except Exception as error:  # a broken fixer must not hide the finding itself
+        log.debug("fixer %s failed for rule %s", spec.fixer, finding.rule.id, exc_info=True)
+        log.warning("fixer %s failed for rule %s: %s", spec.fixer, finding.rule.id, error)
+        reason = f"fixer {spec.fixer} failed ({type(error).__name__}: {error})"
+        return replace(finding, plan=_unplanned(finding, spec.fixer, reason))
     if plan is None:
         return finding
     safety: Safety = "safe"
     if "manual" in (spec.safety, fixer.max_safety, plan.safety):
         safety = "manual"
     return replace(finding, plan=replace(plan, safety=safety, rule_id=finding.rule.id))
+
+
+def _unplanned(finding: Finding, fixer: str, reason: str) -> FixPlan:
+    """A manual plan that says why no automatic fix was planned and lists the rule's steps."""
+    return FixPlan(
+        rule_id=finding.rule.id,
+        fixer=fixer,
+        safety="manual",
+        description=f"no automatic fix: {reason}; follow the steps",
+        steps=tuple(line for line in finding.rule.manual_steps.splitlines() if line.strip()),
+    )

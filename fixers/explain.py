@@ -25,7 +25,7 @@ def plan(finding: Finding, context: FixContext, params: Mapping[str, Any]) -> Fi
     commands = tuple(
         CommandStep(tuple(shlex.split(fill(command)))) for command in params.get("commands", [])
     )
-    description = fill(params.get("description", finding.rule.title))
+    description = fill(params.get("description", "by hand, as the steps below say"))
     return FixPlan(
         rule_id=finding.rule.id,
         fixer="explain",

@@ -56,7 +56,7 @@ def test_validate_stage_name_suggests_closest() -> None:
 def test_validate_stage_name_rejects_unconfigured() -> None:
     with pytest.raises(
         UsageError,
-        match=r"not in the stages of \.deploy-config\.json \(staging, prod\); deploy 'prod'",
+        match=r"not in the stages of \.deploy-config\.json \(staging, prod\); use 'prod'",
     ):
         validate_stage_name("prd", ["staging", "prod"])
 

@@ -12,6 +12,7 @@ from deploykit.context import RunContext
 from deploykit.diagnosis import id_matches, load_rules, select_rules
 from deploykit.errors import UsageError
 from deploykit.project import resolve_root
+from deploykit.stages import check_stage_option
 from deploykit.render import FORMATS, render_report
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ def run_doctor(
             f"unknown report format {output_format!r}; use one of {', '.join(FORMATS)}"
         )
     root = resolve_root(path)
+    check_stage_option(root, stage)
     context = RunContext(root=root, scope="doctor", stage=stage, profile=profile, offline=offline)
     all_rules = load_rules(root)
     check_selectors(all_rules, select, ignore)

@@ -17,6 +17,7 @@ from deploykit.context import RunContext
 from deploykit.diagnosis import load_rules, select_rules
 from deploykit.errors import InputError, UsageError
 from deploykit.project import resolve_root
+from deploykit.stages import check_stage_option
 from deploykit.render import render_finding
 from engine.fixloop import UndoError, apply_plans, undo_last
 from engine.model import Finding, Rule
@@ -33,6 +34,7 @@ def run_fix(
 ) -> int:
     """Undo the last applied fixes, or apply the fix of `rule_id`'s findings after confirmation."""
     root = resolve_root(path)
+    check_stage_option(root, stage)
     if undo:
         if rule_id is not None:
             raise UsageError(
