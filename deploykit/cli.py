@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -37,7 +37,7 @@ rules_app = typer.Typer(help="List, show, test and scaffold diagnosis rules.", n
 app.add_typer(rules_app, name="rules")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
     sarif = "sarif"
@@ -49,11 +49,15 @@ class _State:
 
 
 ProjectPath = Annotated[
-    Path, typer.Argument(help="Project folder (the one with sst.config.ts). Default: current folder.")
+    Path,
+    typer.Argument(help="Project folder (the one with sst.config.ts). Default: current folder."),
 ]
-StageOption = Annotated[str | None, typer.Option("--stage", help="SST stage to check, such as `staging`.")]
+StageOption = Annotated[
+    str | None, typer.Option("--stage", help="SST stage to check, such as `staging`.")
+]
 ProfileOption = Annotated[
-    str | None, typer.Option("--profile", help="AWS profile; overrides awsProfile and sst.config.ts.")
+    str | None,
+    typer.Option("--profile", help="AWS profile; overrides awsProfile and sst.config.ts."),
 ]
 OfflineOption = Annotated[bool, typer.Option("--offline", help="Skip every AWS call.")]
 SelectOption = Annotated[
@@ -61,15 +65,20 @@ SelectOption = Annotated[
     typer.Option("--select", help="Run only rules with this id or id prefix (repeatable)."),
 ]
 IgnoreOption = Annotated[
-    list[str] | None, typer.Option("--ignore", help="Skip rules with this id or id prefix (repeatable).")
+    list[str] | None,
+    typer.Option("--ignore", help="Skip rules with this id or id prefix (repeatable)."),
 ]
 FormatOption = Annotated[str, typer.Option("--format", help="Report format: text, json or sarif.")]
 
 
 @app.callback()
 def _main(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show log messages and full output.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for internal errors.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show log messages and full output.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks for internal errors.")
+    ] = False,
 ) -> None:
     _State.verbose = verbose
     _State.debug = debug
@@ -94,11 +103,19 @@ def doctor(
     """Diagnose the project, this machine and the AWS account; --fix repairs what is safe."""
     from deploykit.commands.doctor import run_doctor
 
-    _exit(lambda: run_doctor(
-        path, fix=fix, stage=stage, profile=profile, offline=offline,
-        select=select or [], ignore=ignore or [], output_format=_report_format(output_format),
-        verbose=_State.verbose,
-    ))
+    _exit(
+        lambda: run_doctor(
+            path,
+            fix=fix,
+            stage=stage,
+            profile=profile,
+            offline=offline,
+            select=select or [],
+            ignore=ignore or [],
+            output_format=_report_format(output_format),
+            verbose=_State.verbose,
+        )
+    )
 
 
 @app.command()
@@ -113,7 +130,8 @@ def validate(path: ProjectPath = Path(".")) -> None:
 def facts(
     path: ProjectPath = Path("."),
     kind: Annotated[
-        list[str] | None, typer.Option("--kind", help="Only facts of this kind or kind prefix (repeatable).")
+        list[str] | None,
+        typer.Option("--kind", help="Only facts of this kind or kind prefix (repeatable)."),
     ] = None,
     stage: StageOption = None,
     profile: ProfileOption = None,
@@ -127,9 +145,13 @@ def facts(
 
 @app.command()
 def fix(
-    rule_id: Annotated[str | None, typer.Argument(help="Rule id whose manual fix to apply.")] = None,
+    rule_id: Annotated[
+        str | None, typer.Argument(help="Rule id whose manual fix to apply.")
+    ] = None,
     path: Annotated[Path, typer.Option("--project", "-C", help="Project folder.")] = Path("."),
-    undo: Annotated[bool, typer.Option("--undo", help="Restore the files changed by the last fix.")] = False,
+    undo: Annotated[
+        bool, typer.Option("--undo", help="Restore the files changed by the last fix.")
+    ] = False,
     stage: StageOption = None,
     profile: ProfileOption = None,
     offline: OfflineOption = False,
@@ -137,13 +159,19 @@ def fix(
     """Apply one finding's fix after confirmation, or undo the last applied fixes."""
     from deploykit.commands.fix import run_fix
 
-    _exit(lambda: run_fix(path, rule_id=rule_id, undo=undo, stage=stage, profile=profile, offline=offline))
+    _exit(
+        lambda: run_fix(
+            path, rule_id=rule_id, undo=undo, stage=stage, profile=profile, offline=offline
+        )
+    )
 
 
 @rules_app.command("list")
 def rules_list(
     path: Annotated[Path, typer.Option("--project", "-C", help="Project folder.")] = Path("."),
-    scope: Annotated[str | None, typer.Option("--scope", help="doctor, dev, deploy or triage.")] = None,
+    scope: Annotated[
+        str | None, typer.Option("--scope", help="doctor, dev, deploy or triage.")
+    ] = None,
     source: Annotated[str | None, typer.Option("--source", help="builtin or project.")] = None,
 ) -> None:
     """List the rules with id, severity, scopes and fix safety."""
@@ -165,7 +193,9 @@ def rules_show(
 
 @rules_app.command("test")
 def rules_test(
-    path: Annotated[Path | None, typer.Argument(help="A rule file or folder; default: all rules.")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(help="A rule file or folder; default: all rules.")
+    ] = None,
     project: Annotated[Path, typer.Option("--project", "-C", help="Project folder.")] = Path("."),
 ) -> None:
     """Run every rule's own must-match and must-not-match cases."""
@@ -176,9 +206,12 @@ def rules_test(
 
 @rules_app.command("new")
 def rules_new(
-    rule_id: Annotated[str, typer.Argument(help="Id of the new rule, such as `acme/debug-flag-on`.")],
+    rule_id: Annotated[
+        str, typer.Argument(help="Id of the new rule, such as `acme/debug-flag-on`.")
+    ],
     kind: Annotated[
-        str | None, typer.Option("--kind", help="Fact kind to match; a fact collected now is the example.")
+        str | None,
+        typer.Option("--kind", help="Fact kind to match; a fact collected now is the example."),
     ] = None,
     log_line: Annotated[
         str | None, typer.Option("--log-line", help="Log line to match, copied from a failed run.")
@@ -213,11 +246,21 @@ def deploy(
     stage: Annotated[str, typer.Argument(help="SST stage to deploy, such as `staging`.")],
     path: Annotated[Path, typer.Option("--project", "-C", help="Project folder.")] = Path("."),
     profile: ProfileOption = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Run the checks and print the plan only.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm stages that require it without a prompt.")] = False,
-    fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes when a stage fails.")] = False,
-    retry: Annotated[int, typer.Option("--retry", help="Retry a failed deploy N times after safe fixes.")] = 0,
-    wait: Annotated[bool, typer.Option("--wait", help="Wait for the CloudFront invalidation to finish.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Run the checks and print the plan only.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Confirm stages that require it without a prompt.")
+    ] = False,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Apply safe fixes when a stage fails.")
+    ] = False,
+    retry: Annotated[
+        int, typer.Option("--retry", help="Retry a failed deploy N times after safe fixes.")
+    ] = 0,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for the CloudFront invalidation to finish.")
+    ] = False,
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="URL that health check paths are joined to.")
     ] = None,
@@ -225,10 +268,20 @@ def deploy(
     """Check, deploy with SST, health-check and invalidate the cache for STAGE."""
     from deploykit.commands.deploy import run_deploy
 
-    _exit(lambda: run_deploy(
-        path, stage, profile=profile, dry_run=dry_run, yes=yes, fix=fix, retry=retry, wait=wait,
-        verbose=_State.verbose, base_url=base_url,
-    ))
+    _exit(
+        lambda: run_deploy(
+            path,
+            stage,
+            profile=profile,
+            dry_run=dry_run,
+            yes=yes,
+            fix=fix,
+            retry=retry,
+            wait=wait,
+            verbose=_State.verbose,
+            base_url=base_url,
+        )
+    )
 
 
 @app.command()
@@ -236,13 +289,26 @@ def dev(
     path: Annotated[Path, typer.Option("--project", "-C", help="Project folder.")] = Path("."),
     stage: StageOption = None,
     profile: ProfileOption = None,
-    port: Annotated[int, typer.Option("--port", help="Dev server port; the next free one if taken.")] = 3000,
-    skip_checks: Annotated[bool, typer.Option("--skip-checks", help="Start sst dev without the pre-flight checks.")] = False,
+    port: Annotated[
+        int, typer.Option("--port", help="Dev server port; the next free one if taken.")
+    ] = 3000,
+    skip_checks: Annotated[
+        bool, typer.Option("--skip-checks", help="Start sst dev without the pre-flight checks.")
+    ] = False,
 ) -> None:
     """Run the pre-flight checks, then start `sst dev`."""
     from deploykit.commands.dev import run_dev
 
-    _exit(lambda: run_dev(path, stage=stage, profile=profile, port=port, skip_checks=skip_checks, verbose=_State.verbose))
+    _exit(
+        lambda: run_dev(
+            path,
+            stage=stage,
+            profile=profile,
+            port=port,
+            skip_checks=skip_checks,
+            verbose=_State.verbose,
+        )
+    )
 
 
 @app.command()
@@ -251,7 +317,10 @@ def health(
     path: Annotated[Path, typer.Option("--project", "-C", help="Project folder.")] = Path("."),
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help="URL that health check paths are joined to, instead of the stage domain."),
+        typer.Option(
+            "--base-url",
+            help="URL that health check paths are joined to, instead of the stage domain.",
+        ),
     ] = None,
 ) -> None:
     """Run the health checks from .deploy-config.json against STAGE."""
@@ -262,7 +331,9 @@ def health(
 
 @app.command()
 def triage(
-    log_file: Annotated[str, typer.Argument(help="Log file to diagnose, or - for standard input.")] = "-",
+    log_file: Annotated[
+        str, typer.Argument(help="Log file to diagnose, or - for standard input.")
+    ] = "-",
     path: Annotated[Path, typer.Option("--project", "-C", help="Project folder.")] = Path("."),
     fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes.")] = False,
     output_format: FormatOption = "text",

@@ -96,7 +96,10 @@ def default_registry() -> FixerRegistry:
 
 
 def select_rules(
-    rules: Sequence[Rule], scope: str | None, select: Iterable[str] = (), ignore: Iterable[str] = (),
+    rules: Sequence[Rule],
+    scope: str | None,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
 ) -> list[Rule]:
     """Keep rules in `scope` whose id matches `select` (if given) and not `ignore`.
 
@@ -133,7 +136,8 @@ def collect(context: RunContext, kinds: Iterable[str]) -> tuple[FactIndex, dict[
 
 
 def run_collectors(
-    context: RunContext, specs: Sequence[CollectorSpec],
+    context: RunContext,
+    specs: Sequence[CollectorSpec],
 ) -> tuple[FactIndex, dict[str, float]]:
     results: queue.Queue[tuple[str, list[Fact] | BaseException, float]] = queue.Queue()
 
@@ -148,7 +152,9 @@ def run_collectors(
     # Daemon threads: a collector that hangs past its timeout must not keep the
     # process alive after the report is printed.
     for spec in specs:
-        threading.Thread(target=work, args=(spec,), name=f"collect-{spec.name}", daemon=True).start()
+        threading.Thread(
+            target=work, args=(spec,), name=f"collect-{spec.name}", daemon=True
+        ).start()
 
     index = FactIndex()
     timings: dict[str, float] = {}
@@ -179,8 +185,12 @@ def run_collectors(
 def collector_error(spec: CollectorSpec, reason: str) -> Fact:
     return Fact(
         "collector.error",
-        {"collector": spec.name, "kinds": sorted(spec.provides), "reason": reason,
-         "description": spec.description or spec.name},
+        {
+            "collector": spec.name,
+            "kinds": sorted(spec.provides),
+            "reason": reason,
+            "description": spec.description or spec.name,
+        },
         Source(command=f"collector {spec.name}"),
     )
 

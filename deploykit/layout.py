@@ -10,7 +10,19 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-SKIP_DIRS = frozenset({"node_modules", ".git", ".sst", ".next", ".open-next", "dist", "build", ".turbo", ".deploy-kit"})
+SKIP_DIRS = frozenset(
+    {
+        "node_modules",
+        ".git",
+        ".sst",
+        ".next",
+        ".open-next",
+        "dist",
+        "build",
+        ".turbo",
+        ".deploy-kit",
+    }
+)
 SST_CONFIG_NAMES = ("sst.config.ts", "sst.config.mts", "sst.config.js", "sst.config.mjs")
 NEXT_CONFIG_NAMES = ("next.config.ts", "next.config.mjs", "next.config.js", "next.config.cjs")
 MAX_DEPTH = 3
@@ -54,7 +66,9 @@ def find_layout(root: Path) -> Layout:
         if any((folder / name).is_file() for name in NEXT_CONFIG_NAMES) or _depends_on_next(folder):
             next_apps.append(folder)
     sst_configs.sort(key=lambda p: (len(p.relative_to(root).parts), str(p)))
-    return Layout(root, sst_configs[0] if sst_configs else None, tuple(package_jsons), tuple(next_apps))
+    return Layout(
+        root, sst_configs[0] if sst_configs else None, tuple(package_jsons), tuple(next_apps)
+    )
 
 
 def _walk(folder: Path, depth: int) -> list[Path]:

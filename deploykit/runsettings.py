@@ -26,12 +26,15 @@ def load_all(root: Path) -> dict[str, dict[str, str]]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(
-            f"{RUN_ENV_FILE} is not valid JSON ({error}); delete it to clear the stored SST settings"
+            f"{RUN_ENV_FILE} is not valid JSON ({error}); "
+            "delete it to clear the stored SST settings"
         ) from None
     if not isinstance(data, dict) or not all(
         isinstance(v, dict) and all(isinstance(x, str) for x in v.values()) for v in data.values()
     ):
-        raise InputError(f"{RUN_ENV_FILE} must map stage names to objects of strings; delete it to reset")
+        raise InputError(
+            f"{RUN_ENV_FILE} must map stage names to objects of strings; delete it to reset"
+        )
     return data
 
 

@@ -20,8 +20,18 @@ MAX_RULE_FILE_BYTES = 1 << 20
 RULE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)+$")
 FILE_KEYS = ("rules", "disable")
 RULE_KEYS = (
-    "id", "title", "severity", "scopes", "match", "message", "why", "manual_steps",
-    "fix", "references", "tests", "enabled",
+    "id",
+    "title",
+    "severity",
+    "scopes",
+    "match",
+    "message",
+    "why",
+    "manual_steps",
+    "fix",
+    "references",
+    "tests",
+    "enabled",
 )
 REQUIRED_KEYS = ("id", "title", "severity", "scopes", "match", "message", "why", "manual_steps")
 FIX_KEYS = ("fixer", "safety", "params")
@@ -47,7 +57,10 @@ class RuleLoadError(ValueError):
 
 
 def load_rule_file(
-    path: Path, *, pack: str = "builtin", fixer_lookup: FixerLookup | None = None,
+    path: Path,
+    *,
+    pack: str = "builtin",
+    fixer_lookup: FixerLookup | None = None,
     display_name: str | None = None,
 ) -> tuple[list[Rule], list[str]]:
     """Load one file; return its rules and the rule ids it disables."""
@@ -58,7 +71,9 @@ def load_rule_file(
         raise RuleLoadError(name, None, None, f"cannot read the file: {error.strerror}") from None
     if size > MAX_RULE_FILE_BYTES:
         raise RuleLoadError(
-            name, None, None,
+            name,
+            None,
+            None,
             f"file is {size} bytes, over the {MAX_RULE_FILE_BYTES}-byte limit for a rule file; "
             "split it into several files",
         )
@@ -67,7 +82,9 @@ def load_rule_file(
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise RuleLoadError(
-            name, _line_of_offset(raw, error.start), None,
+            name,
+            _line_of_offset(raw, error.start),
+            None,
             "file is not valid UTF-8; save it as UTF-8",
         ) from None
     document = _parse_yaml(text, name)
@@ -75,7 +92,11 @@ def load_rule_file(
 
 
 def parse_rule_document(
-    document: Any, name: str, *, pack: str = "builtin", fixer_lookup: FixerLookup | None = None,
+    document: Any,
+    name: str,
+    *,
+    pack: str = "builtin",
+    fixer_lookup: FixerLookup | None = None,
 ) -> tuple[list[Rule], list[str]]:
     if document is None:
         return [], []
@@ -84,13 +105,17 @@ def parse_rule_document(
     for key in document:
         if key not in FILE_KEYS:
             raise RuleLoadError(
-                name, _key_line(document, key), str(key),
+                name,
+                _key_line(document, key),
+                str(key),
                 f"unknown top-level key; expected {', '.join(FILE_KEYS)}",
             )
 
     disabled = document.get("disable", [])
     if not isinstance(disabled, list) or not all(isinstance(i, str) for i in disabled):
-        raise RuleLoadError(name, _key_line(document, "disable"), "disable", "must be a list of rule ids")
+        raise RuleLoadError(
+            name, _key_line(document, "disable"), "disable", "must be a list of rule ids"
+        )
 
     items = document.get("rules", [])
     if not isinstance(items, list):
@@ -102,7 +127,9 @@ def parse_rule_document(
         rule = _parse_rule(item, name, _item_line(items, position), pack, fixer_lookup)
         if rule.id in seen:
             raise RuleLoadError(
-                name, rule.line, "id",
+                name,
+                rule.line,
+                "id",
                 f"rule id `{rule.id}` is already used at line {seen[rule.id]} of this file",
             )
         seen[rule.id] = rule.line
@@ -111,7 +138,11 @@ def parse_rule_document(
 
 
 def _parse_rule(
-    node: Any, name: str, line: int, pack: str, fixer_lookup: FixerLookup | None,
+    node: Any,
+    name: str,
+    line: int,
+    pack: str,
+    fixer_lookup: FixerLookup | None,
 ) -> Rule:
     if not isinstance(node, Mapping):
         raise RuleLoadError(name, line, None, "each entry of `rules` must be a mapping")
@@ -158,8 +189,10 @@ def _parse_rule(
     except ConditionError as error:
         at = error.node if error.node is not None else node["match"]
         raise RuleLoadError(
-            name, _key_line(at, error.key) or _node_line(at) or _key_line(node, "match"),
-            f"match.{error.key}" if error.key else "match", str(error),
+            name,
+            _key_line(at, error.key) or _node_line(at) or _key_line(node, "match"),
+            f"match.{error.key}" if error.key else "match",
+            str(error),
         ) from None
 
     fix = _parse_fix(node.get("fix"), name, node, fixer_lookup)
@@ -189,22 +222,34 @@ def _parse_rule(
 
 
 def _parse_fix(
-    node: Any, name: str, rule: Mapping[str, Any], fixer_lookup: FixerLookup | None,
+    node: Any,
+    name: str,
+    rule: Mapping[str, Any],
+    fixer_lookup: FixerLookup | None,
 ) -> FixSpec | None:
     if node is None:
         return None
     if not isinstance(node, Mapping):
-        raise RuleLoadError(name, _key_line(rule, "fix"), "fix", "must be a mapping with `fixer` and `safety`")
+        raise RuleLoadError(
+            name, _key_line(rule, "fix"), "fix", "must be a mapping with `fixer` and `safety`"
+        )
     for key in node:
         if key not in FIX_KEYS:
-            raise RuleLoadError(name, _key_line(node, key), f"fix.{key}", f"unknown key; expected {', '.join(FIX_KEYS)}")
+            raise RuleLoadError(
+                name,
+                _key_line(node, key),
+                f"fix.{key}",
+                f"unknown key; expected {', '.join(FIX_KEYS)}",
+            )
     fixer = node.get("fixer")
     if not isinstance(fixer, str) or not fixer:
         raise RuleLoadError(name, _key_line(rule, "fix"), "fix.fixer", "missing fixer name")
     safety = node.get("safety")
     if safety not in SAFETIES:
         raise RuleLoadError(
-            name, _key_line(node, "safety") or _key_line(rule, "fix"), "fix.safety",
+            name,
+            _key_line(node, "safety") or _key_line(rule, "fix"),
+            "fix.safety",
             f"invalid value {safety!r}; use safe or manual",
         )
     params = node.get("params", {})
@@ -215,12 +260,16 @@ def _parse_fix(
         maximum = fixer_lookup(fixer)
         if maximum is None:
             raise RuleLoadError(
-                name, _key_line(node, "fixer"), "fix.fixer",
+                name,
+                _key_line(node, "fixer"),
+                "fix.fixer",
                 f"unknown fixer {fixer!r}; `deploy-kit rules fixers` lists the fixers",
             )
         if maximum == "manual" and safety == "safe":
             raise RuleLoadError(
-                name, _key_line(node, "safety"), "fix.safety",
+                name,
+                _key_line(node, "safety"),
+                "fix.safety",
                 f"fixer {fixer!r} can be at most manual, so a rule cannot mark it safe; "
                 "set `safety: manual`",
             )
@@ -228,21 +277,39 @@ def _parse_fix(
 
 
 def _parse_tests(
-    node: Any, name: str, rule: Mapping[str, Any],
+    node: Any,
+    name: str,
+    rule: Mapping[str, Any],
 ) -> tuple[tuple[RuleCase, ...], tuple[RuleCase, ...]]:
     if node is None:
         return (), ()
     if not isinstance(node, Mapping):
-        raise RuleLoadError(name, _key_line(rule, "tests"), "tests", "must be a mapping with `match` and `no_match`")
+        raise RuleLoadError(
+            name, _key_line(rule, "tests"), "tests", "must be a mapping with `match` and `no_match`"
+        )
     for key in node:
         if key not in TEST_KEYS:
-            raise RuleLoadError(name, _key_line(node, key), f"tests.{key}", f"unknown key; expected {', '.join(TEST_KEYS)}")
+            raise RuleLoadError(
+                name,
+                _key_line(node, key),
+                f"tests.{key}",
+                f"unknown key; expected {', '.join(TEST_KEYS)}",
+            )
     groups = []
     for key in TEST_KEYS:
         cases = node.get(key, [])
         if not isinstance(cases, list):
-            raise RuleLoadError(name, _key_line(node, key), f"tests.{key}", "must be a list of cases")
-        groups.append(tuple(_parse_case(case, name, f"tests.{key}", _item_line(cases, i) or _key_line(node, key)) for i, case in enumerate(cases)))
+            raise RuleLoadError(
+                name, _key_line(node, key), f"tests.{key}", "must be a list of cases"
+            )
+        groups.append(
+            tuple(
+                _parse_case(
+                    case, name, f"tests.{key}", _item_line(cases, i) or _key_line(node, key)
+                )
+                for i, case in enumerate(cases)
+            )
+        )
     return groups[0], groups[1]
 
 
@@ -251,13 +318,20 @@ def _parse_case(node: Any, name: str, key: str, line: int | None) -> RuleCase:
         raise RuleLoadError(name, line, key, "a case is a mapping with `facts` or `log`")
     for case_key in node:
         if case_key not in CASE_KEYS:
-            raise RuleLoadError(name, _key_line(node, case_key), f"{key}.{case_key}", f"unknown key; expected {', '.join(CASE_KEYS)}")
+            raise RuleLoadError(
+                name,
+                _key_line(node, case_key),
+                f"{key}.{case_key}",
+                f"unknown key; expected {', '.join(CASE_KEYS)}",
+            )
     log = node.get("log")
     if log is not None and not isinstance(log, str):
         raise RuleLoadError(name, _key_line(node, "log"), f"{key}.log", "must be log text")
     raw_facts = node.get("facts", [])
     if not isinstance(raw_facts, list):
-        raise RuleLoadError(name, _key_line(node, "facts"), f"{key}.facts", "must be a list of facts")
+        raise RuleLoadError(
+            name, _key_line(node, "facts"), f"{key}.facts", "must be a list of facts"
+        )
     facts = []
     for i, raw in enumerate(raw_facts):
         fact_line = _item_line(raw_facts, i)
@@ -265,14 +339,35 @@ def _parse_case(node: Any, name: str, key: str, line: int | None) -> RuleCase:
             raise RuleLoadError(name, fact_line, f"{key}.facts", "each fact needs a `kind`")
         for fact_key in raw:
             if fact_key not in FACT_KEYS:
-                raise RuleLoadError(name, _key_line(raw, fact_key), f"{key}.facts.{fact_key}", f"unknown key; expected {', '.join(FACT_KEYS)}")
+                raise RuleLoadError(
+                    name,
+                    _key_line(raw, fact_key),
+                    f"{key}.facts.{fact_key}",
+                    f"unknown key; expected {', '.join(FACT_KEYS)}",
+                )
         data = raw.get("data", {})
         if not isinstance(data, Mapping):
-            raise RuleLoadError(name, _key_line(raw, "data"), f"{key}.facts.data", "must be a mapping")
+            raise RuleLoadError(
+                name, _key_line(raw, "data"), f"{key}.facts.data", "must be a mapping"
+            )
         source = raw.get("source", {})
         if not isinstance(source, Mapping):
-            raise RuleLoadError(name, _key_line(raw, "source"), f"{key}.facts.source", "must be a mapping")
-        facts.append(Fact(raw["kind"], _plain(data), Source(**{k: v for k, v in _plain(source).items() if k in ("file", "line", "command", "api")})))
+            raise RuleLoadError(
+                name, _key_line(raw, "source"), f"{key}.facts.source", "must be a mapping"
+            )
+        facts.append(
+            Fact(
+                raw["kind"],
+                _plain(data),
+                Source(
+                    **{
+                        k: v
+                        for k, v in _plain(source).items()
+                        if k in ("file", "line", "command", "api")
+                    }
+                ),
+            )
+        )
     if log is None and not facts:
         raise RuleLoadError(name, line, key, "a case needs `facts` or `log`")
     return RuleCase(facts=tuple(facts), log=log, line=line)
@@ -336,7 +431,8 @@ def _plain(value: Any) -> Any:
 
 
 def load_rule_files(
-    paths: Iterable[tuple[Path, str]], fixer_lookup: FixerLookup | None = None,
+    paths: Iterable[tuple[Path, str]],
+    fixer_lookup: FixerLookup | None = None,
 ) -> tuple[list[Rule], list[str]]:
     """Load several files given as (path, display name); ids must be unique across them."""
     rules: list[Rule] = []
@@ -347,8 +443,11 @@ def load_rule_files(
         for rule in loaded:
             if rule.id in owner:
                 raise RuleLoadError(
-                    display, rule.line, "id",
-                    f"rule id `{rule.id}` is also defined in {owner[rule.id]}; rule ids must be unique",
+                    display,
+                    rule.line,
+                    "id",
+                    f"rule id `{rule.id}` is also defined in {owner[rule.id]}; "
+                    "rule ids must be unique",
                 )
             owner[rule.id] = rule.location
         rules.extend(loaded)

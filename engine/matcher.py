@@ -21,7 +21,9 @@ def evaluate(rules: Sequence[Rule], index: FactIndex) -> list[Finding]:
 
 
 def make_finding(rule: Rule, match: Match) -> Finding:
-    captures = regex_captures(rule.match.get("where"), match) if "{capture." in rule.message else None
+    captures = None
+    if "{capture." in rule.message:
+        captures = regex_captures(rule.match.get("where"), match)
     message = render(rule.message, match, rule.aliases, captures)
     return Finding(rule=rule, message=message, evidence=_evidence(match), match=match)
 

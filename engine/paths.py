@@ -22,12 +22,16 @@ def resolve_inside(root: Path, relative: str) -> Path:
     root = root.resolve()
     candidate = PurePosixPath(relative.replace("\\", "/"))
     if candidate.is_absolute():
-        raise PathEscapeError(f"path {relative!r} is absolute; fixers take paths relative to the project root")
+        raise PathEscapeError(
+            f"path {relative!r} is absolute; fixers take paths relative to the project root"
+        )
     if any(part in PROTECTED_PARTS for part in candidate.parts):
         raise PathEscapeError(f"path {relative!r} is inside .git/, which fixers never change")
     resolved = (root / candidate).resolve()
     if resolved != root and root not in resolved.parents:
-        raise PathEscapeError(f"path {relative!r} resolves to {resolved}, outside the project root {root}")
+        raise PathEscapeError(
+            f"path {relative!r} resolves to {resolved}, outside the project root {root}"
+        )
     if any(part in PROTECTED_PARTS for part in resolved.relative_to(root).parts):
         raise PathEscapeError(f"path {relative!r} resolves into .git/, which fixers never change")
     return resolved

@@ -14,7 +14,10 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)\}")
 
 
 def render(
-    template: str, match: Match, aliases: Iterable[str] = (), captures: Mapping[str, str] | None = None,
+    template: str,
+    match: Match,
+    aliases: Iterable[str] = (),
+    captures: Mapping[str, str] | None = None,
 ) -> str:
     """Fill `{path}` placeholders; unknown paths stay as written.
 

@@ -12,8 +12,8 @@ from deploykit.context import RunContext
 from deploykit.diagnosis import id_matches, load_rules, select_rules
 from deploykit.errors import UsageError
 from deploykit.project import resolve_root
-from deploykit.stages import check_stage_option
 from deploykit.render import FORMATS, render_report
+from deploykit.stages import check_stage_option
 
 if TYPE_CHECKING:
     from engine.model import Rule

@@ -17,8 +17,8 @@ from deploykit.context import RunContext
 from deploykit.diagnosis import load_rules, select_rules
 from deploykit.errors import InputError, UsageError
 from deploykit.project import resolve_root
-from deploykit.stages import check_stage_option
 from deploykit.render import render_finding
+from deploykit.stages import check_stage_option
 from engine.fixloop import UndoError, apply_plans, undo_last
 from engine.model import Finding, Rule
 
