@@ -256,7 +256,7 @@ def deploy(
         bool, typer.Option("--fix", help="Apply safe fixes when a stage fails.")
     ] = False,
     retry: Annotated[
-        int, typer.Option("--retry", help="Retry a failed deploy N times after safe fixes.")
+        int, typer.Option("--retry", min=0, help="Retry a failed deploy N times after safe fixes.")
     ] = 0,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait for the CloudFront invalidation to finish.")
@@ -290,7 +290,10 @@ def dev(
     stage: StageOption = None,
     profile: ProfileOption = None,
     port: Annotated[
-        int, typer.Option("--port", help="Dev server port; the next free one if taken.")
+        int,
+        typer.Option(
+            "--port", min=1, max=65535, help="Dev server port; the next free one if taken."
+        ),
     ] = 3000,
     skip_checks: Annotated[
         bool, typer.Option("--skip-checks", help="Start sst dev without the pre-flight checks.")

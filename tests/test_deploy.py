@@ -255,6 +255,14 @@ def test_deploy_without_retry_stops_after_failure(project: DeployProject) -> Non
     assert len(project.runs()) == 1
 
 
+def test_deploy_rejects_negative_retry(project: DeployProject) -> None:
+    result = project.deploy("staging", "--retry", "-1")
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "not in the range x>=0" in result.stderr
+    assert project.runs() == []
+
+
 def test_deploy_blocked_by_live_file_lock(project: DeployProject) -> None:
     from deploykit.locks import new_lock_info
 

@@ -122,6 +122,42 @@ def test_dev_passes_free_port_unchanged(project: Path, record: Path, tmp_path: P
     assert run["env"]["PORT"] == str(port)
 
 
+@pytest.mark.parametrize("port", ["0", "-1", "65536"])
+def test_dev_rejects_port_out_of_range(project: Path, record: Path, port: str) -> None:
+    result = dev(
+        project, record, "dev-start", "--stage", "alice", "--skip-checks", f"--port={port}"
+    )
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "not in the range 1<=x<=65535" in result.stderr
+    assert read_records(record, "run") == []
+
+
+def test_dev_last_port_taken(project: Path, record: Path, tmp_path: Path) -> None:
+    # The scan for a free port must stop at 65535 instead of binding past it.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        try:
+            server.bind(("127.0.0.1", 65535))
+            server.listen()
+        except OSError:
+            pass  # Another process listens there, so the port is taken all the same.
+        result = dev(
+            project,
+            record,
+            str(quick_transcript(tmp_path)),
+            "--stage",
+            "alice",
+            "--port",
+            "65535",
+            "--skip-checks",
+        )
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "ports 65535 to 65535 are all in use" in result.stderr
+    assert "internal error" not in result.stderr
+    assert read_records(record, "run") == []
+
+
 def test_dev_preflight_passes_on_healthy_project(
     project: Path, record: Path, tmp_path: Path
 ) -> None:

@@ -21,6 +21,7 @@ from deploykit.errors import UsageError
 from deploykit.project import resolve_root
 
 PORT_SCAN = 20
+MAX_PORT = 65535
 EXIT_INTERRUPTED = 130
 SST_LOG_MARKER = "--- .sst/log/sst.log ---"
 
@@ -79,15 +80,14 @@ def preflight(context: RunContext, output: Output) -> bool:
 
 
 def next_free_port(port: int) -> int:
-    """Return `port` when free, else the first free port of the `PORT_SCAN` after it."""
+    """Return `port` when free, else the first free one of the `PORT_SCAN` after it (max 65535)."""
     from deploykit.procinfo import port_is_free
 
-    for candidate in range(port, port + PORT_SCAN + 1):
+    last = min(port + PORT_SCAN, MAX_PORT)
+    for candidate in range(port, last + 1):
         if port_is_free(candidate):
             return candidate
-    raise UsageError(
-        f"ports {port} to {port + PORT_SCAN} are all in use; stop a dev server or pass --port N"
-    )
+    raise UsageError(f"ports {port} to {last} are all in use; stop a dev server or pass --port N")
 
 
 def start_sst_dev(context: RunContext, output: Output, *, port: int, verbose: bool) -> int:
