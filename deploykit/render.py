@@ -186,6 +186,13 @@ def _print_finding(
         _emit(console, Text(f"fix not applied: {redact(error)}", style="yellow"), 4)
     if finding.plan is not None:
         _print_plan(console, finding.plan)
+    elif finding.rule.manual_steps.strip():
+        # A rule without a fix still names the steps; they are prose wrapped in the YAML.
+        lines = finding.rule.manual_steps.splitlines()
+        steps = " ".join(line.strip() for line in lines if line.strip())
+        label = Text("how to fix: ", style="bold")
+        label.append(redact(steps))
+        _emit(console, label, 4)
 
 
 def _print_plan(console: Any, plan: FixPlan) -> None:

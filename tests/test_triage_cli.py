@@ -184,6 +184,18 @@ def test_triage_fix_fills_regex_captures(cli: Cli, tmp_path: Path) -> None:
     )
 
 
+def test_triage_text_shows_steps_without_fix(cli: Cli, tmp_path: Path) -> None:
+    # The rule has manual_steps but no fix, so the steps are all the reader gets.
+    log = CASES / "reserved-lambda-environment-variable" / "failed-deploy.log"
+
+    result = cli("triage", str(log), "-C", str(tmp_path))
+
+    text = " ".join(result.stdout.split())  # undo the report's line wrapping
+    assert result.returncode == 1, result.stderr
+    assert "how to fix: Remove the key from the component's `environment`" in text
+    assert "or rename it and update the code that reads it." in text
+
+
 def test_triage_text_report_names_evidence(cli: Cli, tmp_path: Path) -> None:
     log = CASES / "stage-lock-left-after-an-interrupted-ci-deploy" / "deploy.log"
 
