@@ -31,8 +31,10 @@ FILE_LOCK_KINDS = ("lock.file",)
 def plan(finding: Finding, context: FixContext, params: Mapping[str, Any]) -> FixPlan | None:
     """Plan `sst unlock --stage STAGE`; safe only when the lock is proven stale."""
     lock = finding.fact
-    stage = lock.get("stage") if lock is not None else None
-    if lock is None or not isinstance(stage, str) or not stage:
+    if lock is None:
+        return None
+    stage = _stage_of(finding)
+    if stage is None:
         return None
 
     threshold = float(params.get("stale_after_minutes", DEFAULT_STALE_AFTER_MINUTES))
@@ -59,11 +61,25 @@ def plan(finding: Finding, context: FixContext, params: Mapping[str, Any]) -> Fi
     )
 
 
+def _stage_of(finding: Finding) -> str | None:
+    """Return the stage of the lock fact, or of a joined fact for a finding from a log."""
+    for fact in (finding.fact, *finding.match.joined):
+        stage = fact.get("stage") if fact is not None else None
+        if isinstance(stage, str) and stage:
+            return stage
+    return None
+
+
 def reasons_not_stale(
     lock: Fact, stage: str, threshold_minutes: float, context: FixContext,
 ) -> list[str]:
     """Return why the lock is not proven stale; an empty list means it is."""
     reasons: list[str] = []
+    if lock.kind != "sst.state_lock":
+        reasons.append(
+            f"a log does not show the lock's age; `deploy-kit doctor --stage {stage}` reads it"
+        )
+        return reasons
     age = lock.get("age_seconds")
     if not isinstance(age, int | float) or isinstance(age, bool):
         reasons.append("the lock records no creation time")

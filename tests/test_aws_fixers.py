@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from deploykit.diagnosis import load_rules
@@ -9,6 +10,8 @@ from engine.facts import Fact, FactIndex
 from engine.fixing import FixContext, plan_fix
 from engine.model import Finding, Match, Rule
 from fixers import registry
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def rule(rule_id: str) -> Rule:
@@ -124,3 +127,21 @@ def test_aws_login_default_profile_configures(tmp_path: Path) -> None:
     finding = planned("aws/no-credentials", credentials, tmp_path)
     assert finding.plan is not None
     assert finding.plan.commands[0].argv == ("aws", "configure")
+
+
+def test_sst_unlock_from_log_uses_project_binary(tmp_path: Path) -> None:
+    """A lock seen only in a log gets `sst unlock --stage` through the package manager, manual."""
+    from deploykit.context import RunContext
+    from deploykit.triage import triage_log
+
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "fixtures" / "projects" / "healthy", project)
+    case = REPO / "fixtures" / "cases" / "stage-lock-left-after-an-interrupted-ci-deploy"
+    context = RunContext(root=project, scope="triage", offline=True)
+    result = triage_log(context, case / "deploy.log", failure=None, fix=False)
+
+    (finding,) = [f for f in result.findings if f.rule.id == "log-sst-state/stage-locked"]
+    assert finding.plan is not None
+    assert finding.plan.safety == "manual"
+    (command,) = finding.plan.commands
+    assert command.argv == ("pnpm", "exec", "sst", "unlock", "--stage", "production")
