@@ -256,7 +256,12 @@ def deploy(
         bool, typer.Option("--fix", help="Apply safe fixes when a stage fails.")
     ] = False,
     retry: Annotated[
-        int, typer.Option("--retry", min=0, help="Retry a failed deploy N times after safe fixes.")
+        int,
+        typer.Option(
+            "--retry",
+            min=0,
+            help="Retry a failed deploy up to N times without asking (after --fix applies fixes).",
+        ),
     ] = 0,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait for the CloudFront invalidation to finish.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -73,18 +74,35 @@ def merge_repeated(findings: Sequence[Finding]) -> list[Finding]:
     """Merge findings of one rule with the same message into one with every evidence line.
 
     A log often repeats an error (retries, a stack of wrapped errors), and one
-    finding per line would bury the other findings.
+    finding per line would bury the other findings. Messages that differ only
+    by the log line they quote count as the same.
     """
     merged: dict[tuple[str, str, bool, bool | None], Finding] = {}
     for finding in findings:
-        key = (finding.rule.id, finding.message, finding.fixed, finding.verified)
+        message = finding.message
+        quoted = finding.fact.get("text") if finding.fact is not None else None
+        if finding.fact is not None and finding.fact.kind == "log.line" and isinstance(quoted, str):
+            message = message.replace(quoted, "\0") if quoted else message
+        key = (finding.rule.id, message, finding.fixed, finding.verified)
         first = merged.get(key)
         if first is None:
             merged[key] = finding
             continue
         evidence = first.evidence + tuple(s for s in finding.evidence if s not in first.evidence)
-        merged[key] = dataclasses.replace(first, evidence=evidence)
+        # Quote the line that states the error, not a line of context before it.
+        message = first.message
+        if not _states_error(first) and _states_error(finding):
+            message = finding.message
+        merged[key] = dataclasses.replace(first, evidence=evidence, message=message)
     return list(merged.values())
+
+
+ERROR_WORDS = re.compile(r"(?i)\berror\b|\bfailed\b|✕")
+
+
+def _states_error(finding: Finding) -> bool:
+    text = finding.fact.get("text") if finding.fact is not None else None
+    return isinstance(text, str) and ERROR_WORDS.search(text) is not None
 
 
 def stage_in_header(path: Path) -> str | None:
