@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from engine.facts import FactIndex, Source
 from engine.model import Finding, Match, Rule
 from engine.templates import regex_captures, render
+
+LINE_BREAKS = re.compile(r"[\r\n\t\v\f]+")
 
 
 def evaluate(rules: Sequence[Rule], index: FactIndex) -> list[Finding]:
@@ -24,7 +27,8 @@ def make_finding(rule: Rule, match: Match) -> Finding:
     captures = None
     if "{capture." in rule.message:
         captures = regex_captures(rule.match.get("where"), match)
-    message = render(rule.message, match, rule.aliases, captures)
+    # A message is one line: a field such as a command line may contain newlines.
+    message = LINE_BREAKS.sub(" ", render(rule.message, match, rule.aliases, captures))
     return Finding(rule=rule, message=message, evidence=_evidence(match), match=match)
 
 

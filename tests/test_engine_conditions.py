@@ -267,3 +267,11 @@ def test_match_index_sees_facts_added_later() -> None:
     facts.add(PROCESS)
 
     assert [f.message for f in evaluate([rule, joined], facts)] == ["8080", "3000"]
+
+
+def test_message_with_newline_field_is_one_line() -> None:
+    holder = Fact("port.listener", {"port": 3000, "command": "python -c 'import x\nx.serve()'"})
+    rule = make_rule({"kind": "port.listener"}, message="port {port} is held by {command}")
+    (finding,) = evaluate([rule], FactIndex([holder]))
+    assert "\n" not in finding.message
+    assert finding.message == "port 3000 is held by python -c 'import x x.serve()'"
