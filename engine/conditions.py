@@ -57,9 +57,26 @@ def compile_condition(node: Any) -> Predicate:
         if not isinstance(items, list) or not items:
             raise ConditionError(f"`{key}` needs a non-empty list of conditions", node, key)
         parts = tuple(compile_condition(item) for item in items)
+        if len(parts) == 1:
+            return parts[0]
+        # Plain loops: a generator per call costs more than most conditions.
         if key == "all":
-            return lambda fact: all(part(fact) for part in parts)
-        return lambda fact: any(part(fact) for part in parts)
+
+            def every(fact: Fact) -> bool:
+                for part in parts:  # noqa: SIM110 (no generator per call)
+                    if not part(fact):
+                        return False
+                return True
+
+            return every
+
+        def some(fact: Fact) -> bool:
+            for part in parts:  # noqa: SIM110 (no generator per call)
+                if part(fact):
+                    return True
+            return False
+
+        return some
 
     if "not" in node:
         _only_keys(node, {"not"})

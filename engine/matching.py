@@ -79,6 +79,13 @@ class _Lookup:
     def candidates(self, primary: Fact | None) -> list[Fact]:
         if primary is None or not self.on:
             return self.facts
+        if len(self.primary_getters) == 1:
+            # The common `on: {field: field}`: no tuple or generator per primary fact.
+            value = self.primary_getters[0](primary)
+            if value is MISSING:
+                return []
+            key = (value,) if type(value) in _SCALARS else (_hashable(value),)
+            return self.by_values.get(key, [])
         values = tuple(get(primary) for get in self.primary_getters)
         if any(value is MISSING for value in values):
             return []
