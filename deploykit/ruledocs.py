@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from engine.loader import REQUIRED_KEYS
 from engine.model import SAFETIES, SCOPES, SEVERITIES, Rule, RuleCase
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -82,16 +83,7 @@ def rule_schema() -> dict[str, Any]:
     rule = {
         "type": "object",
         "additionalProperties": False,
-        "required": [
-            "id",
-            "title",
-            "severity",
-            "scopes",
-            "match",
-            "message",
-            "why",
-            "manual_steps",
-        ],
+        "required": list(REQUIRED_KEYS),
         "properties": {
             "id": {
                 "type": "string",
