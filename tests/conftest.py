@@ -57,7 +57,9 @@ def _rule_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory, _rule_cache_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+    _rule_cache_home: Path,
 ) -> None:
     """Keep every test away from real AWS, the user's AWS files and the user's cache.
 
