@@ -42,9 +42,9 @@ class FixOutcome:
 class CheckResult:
     """Findings of one run after any fixes, with the fixes tried and the collected facts.
 
-    `findings` holds each finding once: a fixed one has `fixed=True` and
-    `verified` telling whether collecting again found it gone (None when only
-    the next SST run can tell), and the others are still open. Findings that
+    `findings` contains each finding once. A fixed one has `fixed=True`, and
+    `verified` tells whether collecting again found it gone (None when only
+    the next SST run can tell). The others are still open. Findings that
     appeared only after the fixes are included too.
     """
 

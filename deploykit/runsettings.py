@@ -1,7 +1,7 @@
 """Environment settings for the next SST run, stored in `.deploy-kit/run-env.json`.
 
 A safe fix such as "set PULUMI_IGNORE_AMBIENT_PLUGINS=true for the SST process"
-changes no project file; it is stored here per stage (`*` for every stage)
+changes no project file. It is stored here per stage (`*` for every stage),
 and the SST runner adds it to the environment of `sst deploy` and `sst dev`.
 """
 

@@ -248,7 +248,7 @@ class SstConfig:
         return (op, literal) if literal is not None else None
 
     def evaluate(self, node: Node | None, stage: str | None) -> str | bool | float | None:
-        """The value of `node` for `stage`, or None when it is absent or not evaluable.
+        """Return the value of `node` for `stage`, or None when it is absent or not evaluable.
 
         `stage=None` stands for any stage that no comparison names, so
         `input.stage === "production" ? a : b` gives `b`.
@@ -320,7 +320,7 @@ class SstConfig:
         return self._component_variables.get(name)
 
     def output_root(self, node: Node | None) -> Component | None:
-        """The component whose property `node` reads, such as `api` in `api.url`."""
+        """Return the component whose property `node` reads, such as `api` in `api.url`."""
         if node is None:
             return None
         node = tsparse.unwrap(node)
@@ -452,14 +452,14 @@ class SstConfig:
         return found
 
     def domains(self, stage: str | None) -> list[Domain]:
-        """Each component's domain with its stage-dependent values evaluated for `stage`."""
+        """Return each component's domain with its stage-dependent values evaluated for `stage`."""
         domains = []
         for component, value in self.domain_nodes():
             domains.append(self.domain(component, value, stage))
         return domains
 
     def domain(self, component: Component, value: Node, stage: str | None) -> Domain:
-        """The domain `value` of `component` evaluated for `stage`."""
+        """Return the domain `value` of `component` evaluated for `stage`."""
         if value.type != "object":
             name = self.evaluate(value, stage)
             return Domain(
@@ -480,7 +480,7 @@ class SstConfig:
 
 
 def certificate_region(arn: str | None) -> str | None:
-    """The region part of an ACM certificate ARN, or None for anything else."""
+    """Return the region part of an ACM certificate ARN, or None for anything else."""
     if not arn:
         return None
     found = ACM_ARN.match(arn)
@@ -489,7 +489,7 @@ def certificate_region(arn: str | None) -> str | None:
 
 @functools.cache
 def known_regions() -> frozenset[str]:
-    """AWS regions botocore knows (its endpoints.json, every partition)."""
+    """Return the AWS regions listed in botocore's endpoints.json, every partition."""
     import botocore
 
     data_file = Path(botocore.__file__).parent / "data" / "endpoints.json"
@@ -704,7 +704,7 @@ def _dynamo_table(component: Component) -> DynamoTable:
 
 
 def _index_keys(index: Node | None) -> list[str | None]:
-    """The hashKey and rangeKey an index names (None for a key that is not a literal)."""
+    """Return the hashKey and rangeKey of an index (None for a key that is not a literal)."""
     keys = []
     for name in ("hashKey", "rangeKey"):
         value = tsparse.get_member(index, name)

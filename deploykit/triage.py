@@ -39,10 +39,10 @@ def triage_log(
 ) -> CheckResult:
     """Run the `triage` rules over the log at `log_path`.
 
-    `failure` contains what the caller knows of the failed run (`stage`,
-    `exit_code`, `phase`); it becomes the `deploy.failure` fact, with any
-    missing value read from the log. `display` is how evidence names the log
-    (default: the path relative to the project root). Raise `InputError` for a
+    `failure` contains what the caller recorded of the failed run (`stage`,
+    `exit_code`, `phase`). It becomes the `deploy.failure` fact, and any
+    missing value is read from the log. `display` is the name evidence gives
+    the log (default: the path relative to the project root). Raise `InputError` for a
     missing, unreadable or binary file.
     """
     check_log_file(log_path)

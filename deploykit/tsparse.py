@@ -132,7 +132,7 @@ def _string_piece(node: Node) -> str:
 
 
 def key_name(member: Node) -> str | None:
-    """The key of an object member: `a: 1`, `"a-b": 1`, `a() {}` or shorthand `a`."""
+    """Return the key of an object member: `a: 1`, `"a-b": 1`, `a() {}` or shorthand `a`."""
     if member.type == "shorthand_property_identifier":
         return text(member)
     key = member.child_by_field_name("key") or member.child_by_field_name("name")
@@ -163,7 +163,7 @@ def object_members(node: Node | None) -> list[tuple[str, Node]]:
 
 
 def member_value(member: Node) -> Node | None:
-    """The value of a `key: value` pair (None for methods and shorthand)."""
+    """Return the value of a `key: value` pair (None for methods and shorthand)."""
     if member.type != "pair":
         return None
     value = member.child_by_field_name("value")
@@ -195,7 +195,7 @@ def has_spread(node: Node | None) -> bool:
 
 
 def string_list(node: Node | None) -> list[str] | None:
-    """The items of an array of string literals, or None when any item is not one."""
+    """Return the items of an array of string literals, or None when any item is not one."""
     if node is None:
         return None
     node = unwrap(node)

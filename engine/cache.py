@@ -2,9 +2,9 @@
 
 Parsing YAML with ruamel's round-trip loader (which keeps line numbers for
 error messages) is the slowest step of a run. Rules that loaded without error
-are stored as JSON under the user's cache folder; the next run with the same
+are stored as JSON under the user's cache folder. The next run with the same
 rule files, fixers and engine code rebuilds them from that JSON and compiles
-their matchers again, which skips YAML parsing.
+their matchers again, so it skips YAML parsing.
 
 Only valid rule sets are stored, so an invalid file is always read by the
 real loader and reported with the same file, line and key. Warnings the

@@ -9,7 +9,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Source:
-    """Where a fact came from: a file and line, a command, or an API call."""
+    """The origin of a fact: a file and line, a command, or an API call."""
 
     file: str | None = None
     line: int | None = None

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FixContext:
-    """What a fixer may read: the project root, the stage and all collected facts."""
+    """The inputs a fixer may read: the project root, the stage and all collected facts."""
 
     root: Path
     facts: FactIndex
@@ -75,7 +75,7 @@ def plan_fix(finding: Finding, context: FixContext, registry: FixerRegistry) -> 
     """Attach a fix plan to `finding` when its rule names a fixer that proposes one.
 
     The plan's safety is the lowest of what the rule claims, what the fixer
-    allows and what the fixer itself returned: a fixer may downgrade a fix to
+    allows and what the fixer itself returned. So a fixer may downgrade a fix to
     manual (for example when an SST process is running) but never upgrade it.
     """
     spec = finding.rule.fix
@@ -103,7 +103,7 @@ def plan_fix(finding: Finding, context: FixContext, registry: FixerRegistry) -> 
 
 
 def _unplanned(finding: Finding, fixer: str, reason: str) -> FixPlan:
-    """A manual plan that says why no automatic fix was planned and lists the rule's steps."""
+    """Return a manual plan that gives the reason no fix was planned, with the rule's steps."""
     return FixPlan(
         rule_id=finding.rule.id,
         fixer=fixer,

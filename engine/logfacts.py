@@ -36,9 +36,9 @@ BLOCK_SIZE = 1 << 20
 # A line longer than this is cut: minified bundles and base64 blobs in logs
 # are never what a rule is looking for, and they would defeat the block size.
 MAX_LINE_BYTES = 64 << 10
-# Matching lines looked at per pattern, copies of a kept line included: a
-# pattern that matches every line of a 50 MB log must not turn the log into a
-# million facts, nor be searched line by line to its end.
+# Maximum matching lines examined per pattern, repeated copies of a line
+# included. A pattern that matches every line of a 50 MB log must not turn the
+# log into a million facts, nor be searched line by line to its end.
 DEFAULT_MAX_LINES_PER_PATTERN = 200
 
 

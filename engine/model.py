@@ -32,7 +32,7 @@ MatchFn = Callable[[FactIndex], list[Match]]
 
 @dataclass(frozen=True)
 class FixSpec:
-    """The fix a rule asks for: a fixer name, its parameters and the safety claimed."""
+    """The fix a rule requests: a fixer name, its parameters and the safety claimed."""
 
     fixer: str
     safety: Safety

@@ -11,10 +11,10 @@ from engine.model import Safety
 
 @dataclass(frozen=True)
 class FileEdit:
-    """Replace a project file's bytes (`after is None` deletes it).
+    """A replacement of a project file's bytes (`after is None` deletes it).
 
-    `path` is relative to the project root; `before` is the content the plan was
-    made against, so applying it to a file that changed since is refused.
+    `path` is relative to the project root. `before` is the content the plan was
+    made against, so applying it to a file that changed since is rejected.
     """
 
     path: str
@@ -48,11 +48,12 @@ class CommandStep:
 
 @dataclass(frozen=True)
 class FixPlan:
-    """What a fixer proposes for one finding.
+    """The fix a fixer proposes for one finding.
 
-    A plan is file edits and/or commands; `steps` are instructions for a person
-    (for manual plans), `env` holds settings for the next SST run (such as
-    PULUMI_IGNORE_AMBIENT_PLUGINS=true), stored by the fix loop, not the shell.
+    A plan is file edits and/or commands. `steps` are instructions for a person
+    (for manual plans). `env` contains settings for the next SST run (such as
+    PULUMI_IGNORE_AMBIENT_PLUGINS=true), which the fix loop stores for the SST
+    runner instead of exporting them to the shell.
     """
 
     rule_id: str

@@ -13,18 +13,11 @@ from typing import Any
 from engine.fixing import FixContext
 from engine.model import Finding
 from engine.plan import FixPlan
-from fixers.params import Param
-from fixers.port_holders import finding_port, port_holders
+from fixers.port_holders import PORT_PARAMETERS, finding_port, port_holders
 
 NAME = "next-free-port"
 MAX_PROBED_PORTS = 20
-PARAMETERS: Mapping[str, Mapping[str, Param]] = {
-    "plan": {
-        "port": Param(
-            "string", "port number when the finding's fact has no `port`, such as `{capture.port}`"
-        ),
-    },
-}
+PARAMETERS = PORT_PARAMETERS
 
 
 def plan(finding: Finding, context: FixContext, params: Mapping[str, Any]) -> FixPlan | None:

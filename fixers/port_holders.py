@@ -16,6 +16,16 @@ from typing import Any
 from engine.fixing import FixContext
 from engine.model import Finding
 from engine.templates import regex_captures, render
+from fixers.params import Param
+
+# The parameters of both port fixers: they find the port the same way.
+PORT_PARAMETERS: Mapping[str, Mapping[str, Param]] = {
+    "plan": {
+        "port": Param(
+            "string", "port number when the finding's fact has no `port`, such as `{capture.port}`"
+        ),
+    },
+}
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,10 @@ from typing import Any
 from engine.fixing import FixContext
 from engine.model import Finding
 from engine.plan import CommandStep, FixPlan
-from fixers.params import Param
-from fixers.port_holders import finding_port, port_holders
+from fixers.port_holders import PORT_PARAMETERS, finding_port, port_holders
 
 NAME = "stop-port-process"
-PARAMETERS: Mapping[str, Mapping[str, Param]] = {
-    "plan": {
-        "port": Param(
-            "string", "port number when the finding's fact has no `port`, such as `{capture.port}`"
-        ),
-    },
-}
+PARAMETERS = PORT_PARAMETERS
 
 
 def plan(finding: Finding, context: FixContext, params: Mapping[str, Any]) -> FixPlan | None:

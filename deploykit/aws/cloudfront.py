@@ -55,7 +55,7 @@ class Distribution:
 
 @dataclass(frozen=True)
 class BucketPolicy:
-    """What a bucket policy grants CloudFront: service principals per distribution, OAIs."""
+    """The CloudFront access a bucket policy grants: service principals per distribution, OAIs."""
 
     bucket: str
     found: bool

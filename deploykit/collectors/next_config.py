@@ -82,7 +82,7 @@ def _facts(app: str, relative: str, path: Path) -> Iterator[Fact]:
 
 
 def find_config_object(root: Node) -> Node | None:
-    """The object literal next.config exports (`export default`, `module.exports`).
+    """Return the object literal next.config exports (`export default`, `module.exports`).
 
     Follows one identifier to its `const` declaration and looks inside wrapper
     calls such as `withBundleAnalyzer(nextConfig)`.

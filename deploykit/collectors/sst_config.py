@@ -189,7 +189,7 @@ def _provider_facts(config: SstConfig, at: Locate) -> Iterator[Fact]:
 
 
 def _unevaluated(node: Node | None, value: str | None) -> str | None:
-    """The source text of a value that is present but could not be evaluated."""
+    """Return the source text of a value that is present but could not be evaluated."""
     from deploykit import tsparse
 
     if node is None or value is not None:
